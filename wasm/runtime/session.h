@@ -1,0 +1,68 @@
+// The public C++ API of the core: load an ONNX model from bytes, run it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+
+namespace edgeinfer {
+
+struct SessionOptions {
+  int num_threads = 1;          // including the calling thread
+  bool optimize = true;         // graph optimizations (folding, fusion, prepacking)
+};
+
+struct IoInfo {
+  std::string name;
+  DataType dtype = DataType::kUndefined;
+  Shape shape;                        // -1 for symbolic or unknown dims
+  std::vector<std::string> dim_names; // symbolic names ("" where the dim is fixed or unnamed)
+};
+
+struct MemoryStats {
+  size_t weights_bytes = 0;   // initializers and prepacked weights held by the session
+  size_t arena_bytes = 0;     // planned intermediate tensors for the current input shapes
+  size_t peak_bytes = 0;      // weights + arena + largest dynamic allocation seen in a run
+};
+
+struct ModelInfo {
+  int64_t ir_version = 0;
+  std::map<std::string, int64_t> opsets;
+  std::string producer;
+  std::map<std::string, int> op_counts;    // "domain:op" ("Conv" for the default domain)
+  int64_t parameter_count = 0;             // elements in initializers
+  std::vector<std::string> unsupported_ops;
+};
+
+class SessionImpl;
+
+class Session {
+ public:
+  ~Session();
+  static Result<std::unique_ptr<Session>> create(const uint8_t* data, size_t size, const SessionOptions& options);
+
+  const std::vector<IoInfo>& inputs() const;
+  const std::vector<IoInfo>& outputs() const;
+  const ModelInfo& info() const;
+  MemoryStats memory() const;
+
+  // feeds: input name -> tensor. fetches: output names, empty for all outputs in model order.
+  // Returns one heap-owned tensor per fetched output, in fetch order.
+  Result<std::vector<Tensor>> run(const std::map<std::string, Tensor>& feeds,
+                                  const std::vector<std::string>& fetches = {});
+
+ private:
+  explicit Session(std::unique_ptr<SessionImpl> impl);
+  std::unique_ptr<SessionImpl> impl_;
+};
+
+// Model metadata without creating a session (works on models with unsupported ops).
+Result<ModelInfo> inspect_model(const uint8_t* data, size_t size);
+
+}  // namespace edgeinfer

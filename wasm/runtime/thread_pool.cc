@@ -1,0 +1,64 @@
+#include "runtime/thread_pool.h"
+
+#include <algorithm>
+
+namespace edgeinfer {
+
+ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads)) {
+  for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ThreadPool::take_chunks() {
+  for (;;) {
+    int64_t begin = next_.fetch_add(grain_, std::memory_order_relaxed);
+    if (begin >= n_) break;
+    thunk_(ctx_, begin, std::min(n_, begin + grain_));
+  }
+}
+
+void ThreadPool::worker_loop() {
+  uint64_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+    }
+    take_chunks();
+    active_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::run(int64_t n, int64_t grain, Thunk thunk, void* ctx) {
+  if (grain <= 0) grain = std::max<int64_t>(1, n / (int64_t{4} * num_threads_));
+  if (num_threads_ == 1 || n <= grain) {
+    for (int64_t b = 0; b < n; b += grain) thunk(ctx, b, std::min(n, b + grain));
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    thunk_ = thunk;
+    ctx_ = ctx;
+    n_ = n;
+    grain_ = grain;
+    next_.store(0, std::memory_order_relaxed);
+    active_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    ++generation_;
+  }
+  wake_.notify_all();
+  take_chunks();
+  // Workers finish their last chunk quickly once the counter is exhausted; spin briefly, then yield.
+  while (active_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+}
+
+}  // namespace edgeinfer
