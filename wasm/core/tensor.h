@@ -60,6 +60,10 @@ Result<int64_t> checked_numel(const Shape& shape);
 // Product of dims for shapes already validated (no checks).
 int64_t numel(const Shape& shape);
 std::string shape_to_string(const Shape& shape);  // "[1,3,224,224]"
+// ONNX multidirectional (numpy) broadcasting of two shapes; fails naming both shapes.
+Result<Shape> broadcast_shapes(const Shape& a, const Shape& b);
+// Normalises a possibly negative axis into [0, rank); fails when out of range.
+Result<int> normalize_axis(int64_t axis, int rank);
 
 class Tensor {
  public:
