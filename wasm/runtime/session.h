@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "ir/graph.h"
 
 namespace edgeinfer {
 
@@ -46,6 +47,8 @@ class Session {
  public:
   ~Session();
   static Result<std::unique_ptr<Session>> create(const uint8_t* data, size_t size, const SessionOptions& options);
+  // From an already loaded (or hand-built) model.
+  static Result<std::unique_ptr<Session>> create(Model model, const SessionOptions& options);
 
   const std::vector<IoInfo>& inputs() const;
   const std::vector<IoInfo>& outputs() const;

@@ -1,0 +1,83 @@
+// Runs one graph (the model's, or a subgraph of an If) with kernels created once per session.
+//
+// Planning: for a given set of input shapes, every node's infer() runs in order. Nodes whose inputs
+// are all known (shape arithmetic such as Shape -> Gather -> Concat) are evaluated right there, so
+// Reshape and friends see their shape inputs. Values of known size get an offset in one arena,
+// assigned by liveness (greedy by size), so peak memory is the largest live set, not the sum. A node
+// whose output shape depends on data computed at run time (TopK with a computed K, If) is
+// "deferred": it is inferred again at run time and its outputs, and everything downstream, are
+// allocated on the heap and freed after their last use. Plans are cached by input shapes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "ir/graph.h"
+#include "ops/op.h"
+#include "runtime/thread_pool.h"
+
+namespace edgeinfer {
+
+struct ExecutionStats {
+  size_t arena_bytes = 0;          // arena of the last plan
+  size_t peak_dynamic_bytes = 0;   // largest sum of live heap tensors seen in a run
+};
+
+class GraphExecutor {
+ public:
+  // `graph` and `opsets` must outlive the executor. `parent` is the executor of the enclosing graph
+  // (for subgraphs), used to resolve outer-scope names at creation.
+  GraphExecutor(const Graph& graph, const std::map<std::string, int64_t>& opsets, ThreadPool* pool);
+  ~GraphExecutor();
+
+  // Creates every node's kernel (validating ops and attributes), recursively for subgraphs.
+  Status create_kernels();
+
+  // Value lookup for outer-scope references: returns the tensor named `name` in the frame that is
+  // currently running, or nullptr.
+  class Scope {
+   public:
+    virtual ~Scope() = default;
+    virtual const Tensor* lookup(const std::string& name) const = 0;
+  };
+
+  // inputs: one tensor per Graph::inputs entry, in order. Returns one tensor per Graph::outputs,
+  // owning its memory (never a view into the arena).
+  Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs, const Scope* outer);
+
+  // Plans for the given input shapes without running anything (checks the whole graph).
+  Status plan_for(const std::vector<TensorInfo>& inputs, const Scope* outer);
+
+  size_t kernel_owned_bytes() const;
+  ExecutionStats stats() const { return stats_; }
+
+ private:
+  struct Plan;
+  struct Frame;
+  class SubgraphScope;
+
+  Result<std::shared_ptr<Plan>> build_plan(const std::vector<TensorInfo>& inputs, const Scope* outer);
+  Status execute(const Plan& plan, Frame& frame);
+
+  const Graph& graph_;
+  const std::map<std::string, int64_t>& opsets_;
+  ThreadPool* pool_;
+  std::vector<std::unique_ptr<Kernel>> kernels_;     // per node
+  std::vector<int64_t> node_opsets_;                  // per node
+  std::map<const Graph*, std::unique_ptr<GraphExecutor>> subgraphs_;
+  std::vector<int> last_use_;                         // per value: last node index that reads it
+  std::vector<std::pair<std::vector<TensorInfo>, std::shared_ptr<Plan>>> plan_cache_;
+  std::vector<uint8_t> arena_storage_;
+  ExecutionStats stats_;
+};
+
+// Creates the kernel of one node (used by the executor and by constant folding).
+Result<std::unique_ptr<Kernel>> create_node_kernel(const Graph& graph, const Node& node, int64_t opset);
+
+}  // namespace edgeinfer
