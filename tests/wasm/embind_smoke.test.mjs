@@ -1,0 +1,394 @@
+// Smoke test of the shipped Embind module (build/wasm-dist/<variant>/edgeinfer.js) under Node's test
+// runner:  node --test tests/wasm/          (build first: tools/build_wasm.sh)
+//
+// Per variant: a model built here byte by byte, and every models/test/*.onnx the runtime supports, run
+// against onnxruntime-node (within 1e-4); malformed models and bad feeds come back as error objects and
+// leave the module usable; 200 create/run/release cycles leave the wasm heap and malloc'd bytes flat.
+//
+// EDGEINFER_WASM_VARIANTS=simd,baseline limits the variants (a listed variant that is not built fails);
+// by default every built variant is tested and at least one must be built.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ort from 'onnxruntime-node';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(import.meta.url);
+const ALL_VARIANTS = ['simd-threads', 'simd', 'baseline'];
+const listed = process.env.EDGEINFER_WASM_VARIANTS;
+const VARIANTS = listed ? listed.split(',').map((s) => s.trim()).filter(Boolean) : ALL_VARIANTS;
+const distDir = (v) => path.join(ROOT, 'build', 'wasm-dist', v);
+const isBuilt = (v) => fs.existsSync(path.join(distDir(v), 'edgeinfer.js'));
+
+// ---------------------------------------------------------------------------------------------
+// A minimal protobuf writer, enough for ONNX ModelProto.
+
+class Pb {
+  constructor() { this.bytes = []; }
+  varint(v) {
+    let n = BigInt.asUintN(64, BigInt(v));
+    do {
+      let b = Number(n & 0x7fn);
+      n >>= 7n;
+      if (n) b |= 0x80;
+      this.bytes.push(b);
+    } while (n);
+    return this;
+  }
+  tag(field, wire) { return this.varint((field << 3) | wire); }
+  int(field, v) { return this.tag(field, 0).varint(v); }
+  bytesField(field, u8) { this.tag(field, 2).varint(u8.length); for (const b of u8) this.bytes.push(b); return this; }
+  str(field, s) { return this.bytesField(field, new TextEncoder().encode(s)); }
+  msg(field, pb) { return this.bytesField(field, pb.finish()); }
+  float(field, f) {
+    const b = new Uint8Array(new Float32Array([f]).buffer);
+    this.tag(field, 5);
+    for (const x of b) this.bytes.push(x);
+    return this;
+  }
+  finish() { return Uint8Array.from(this.bytes); }
+}
+
+const ONNX_TYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
+
+// TensorProto with raw_data.
+function tensorProto(name, dtype, dims, typed) {
+  const t = new Pb();
+  for (const d of dims) t.int(1, d);
+  t.int(2, ONNX_TYPE[dtype]);
+  t.str(8, name);
+  t.bytesField(9, new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
+  return t;
+}
+
+// ValueInfoProto; dims entries are numbers or symbolic names.
+function valueInfo(name, dtype, dims) {
+  const shape = new Pb();
+  for (const d of dims) shape.msg(1, typeof d === 'string' ? new Pb().str(2, d) : new Pb().int(1, d));
+  const tensorType = new Pb().int(1, ONNX_TYPE[dtype]).msg(2, shape);
+  return new Pb().str(1, name).msg(2, new Pb().msg(1, tensorType));
+}
+
+function node(op, inputs, outputs, name, attrs = []) {
+  const n = new Pb();
+  for (const i of inputs) n.str(1, i);
+  for (const o of outputs) n.str(2, o);
+  n.str(3, name).str(4, op);
+  for (const a of attrs) n.msg(5, a);
+  return n;
+}
+const attrInt = (name, v) => new Pb().str(1, name).int(3, v).int(20, 2);
+const attrFloat = (name, v) => new Pb().str(1, name).float(2, v).int(20, 1);
+
+// x: float32 [batch, 4], k: int64 [batch, 1]
+//   a = x * w + b + cast(k);  y = relu(a);  z = softmax(a, axis=-1);  s = reduce_sum(leaky_relu(a), axes=[1])
+// Covers broadcasting, an int64 (BigInt64Array) feed, a symbolic dim, several outputs and attributes.
+function tinyModel() {
+  const g = new Pb();
+  g.msg(1, node('Mul', ['x', 'w'], ['xw'], 'mul'));
+  g.msg(1, node('Add', ['xw', 'b'], ['xwb'], 'add_b'));
+  g.msg(1, node('Cast', ['k'], ['kf'], 'cast_k', [attrInt('to', 1)]));
+  g.msg(1, node('Add', ['xwb', 'kf'], ['a'], 'add_k'));
+  g.msg(1, node('Relu', ['a'], ['y'], 'relu'));
+  g.msg(1, node('Softmax', ['a'], ['z'], 'softmax', [attrInt('axis', -1)]));
+  g.msg(1, node('LeakyRelu', ['a'], ['la'], 'leaky', [attrFloat('alpha', 0.25)]));
+  g.msg(1, node('ReduceSum', ['la', 'axes'], ['s'], 'sum', [attrInt('keepdims', 0)]));
+  g.str(2, 'tiny');
+  g.msg(5, tensorProto('w', 'float32', [4], new Float32Array([0.5, -1.25, 2.0, 0.75])));
+  g.msg(5, tensorProto('b', 'float32', [1, 4], new Float32Array([0.1, 0.2, -0.3, 0.4])));
+  g.msg(5, tensorProto('axes', 'int64', [1], new BigInt64Array([1n])));
+  g.msg(11, valueInfo('x', 'float32', ['batch', 4]));
+  g.msg(11, valueInfo('k', 'int64', ['batch', 1]));
+  g.msg(12, valueInfo('y', 'float32', ['batch', 4]));
+  g.msg(12, valueInfo('z', 'float32', ['batch', 4]));
+  g.msg(12, valueInfo('s', 'float32', ['batch']));
+  const m = new Pb();
+  m.int(1, 8);                                 // ir_version
+  m.str(2, 'edgeinfer-embind-smoke');          // producer_name
+  m.msg(7, g);                                 // graph
+  m.msg(8, new Pb().str(1, '').int(2, 17));    // opset_import
+  return m.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs and comparison.
+
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CTORS = {
+  float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array,
+  uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
+  bool: Uint8Array,
+};
+
+// One input from a models/test/*.inputs.json spec: {shape, dtype, low, high} | {shape, dtype, value} | {.., values}.
+function makeInput(spec, random) {
+  const Ctor = CTORS[spec.dtype];
+  if (!Ctor) return null;
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const data = new Ctor(n);
+  const big = Ctor === BigInt64Array || Ctor === BigUint64Array;
+  const isInt = spec.dtype !== 'float32' && spec.dtype !== 'float64';
+  for (let i = 0; i < n; ++i) {
+    let v;
+    if (spec.values !== undefined) v = Array.isArray(spec.values) ? spec.values[i] : spec.values;
+    else if (spec.value !== undefined) v = spec.value;
+    else {
+      const lo = spec.low ?? 0;
+      const hi = spec.high ?? 1;
+      v = isInt ? Math.floor(lo + random() * (hi - lo + 1)) : lo + random() * (hi - lo);
+      if (isInt && v > hi) v = hi;
+    }
+    if (typeof v === 'boolean') v = v ? 1 : 0;
+    data[i] = big ? BigInt(v) : v;
+  }
+  return { dtype: spec.dtype, dims: spec.shape.slice(), data };
+}
+
+async function runOrt(bytes, feeds) {
+  const sess = await ort.InferenceSession.create(bytes);
+  const ortFeeds = {};
+  for (const [name, f] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(f.dtype, f.data, f.dims);
+  const out = await sess.run(ortFeeds);
+  const result = {};
+  for (const name of sess.outputNames) result[name] = { dtype: out[name].type, dims: Array.from(out[name].dims), data: out[name].data };
+  await sess.release();
+  return result;
+}
+
+function assertClose(actual, expected, label, tol = 1e-4) {
+  assert.equal(actual.dtype, expected.dtype, `${label}: dtype`);
+  assert.deepEqual(actual.dims, expected.dims, `${label}: dims`);
+  assert.equal(actual.data.length, expected.data.length, `${label}: element count`);
+  assert.equal(actual.data.constructor, expected.data.constructor, `${label}: typed array type`);
+  const float = actual.dtype === 'float32' || actual.dtype === 'float64';
+  let worst = 0;
+  let worstAt = -1;
+  for (let i = 0; i < expected.data.length; ++i) {
+    const a = actual.data[i];
+    const e = expected.data[i];
+    if (!float) {
+      assert.equal(a, e, `${label}[${i}]`);
+      continue;
+    }
+    if (Number.isNaN(e)) { assert.ok(Number.isNaN(a), `${label}[${i}]: expected NaN, got ${a}`); continue; }
+    if (!Number.isFinite(e)) { assert.equal(a, e, `${label}[${i}]`); continue; }
+    const err = Math.abs(a - e) - tol * Math.abs(e);
+    if (!(err <= worst)) { worst = Number.isNaN(err) ? Infinity : err; worstAt = i; }
+  }
+  assert.ok(worst <= tol, `${label}: |actual - expected| exceeds ${tol} at [${worstAt}]: ` +
+    `${worstAt >= 0 ? actual.data[worstAt] : ''} vs ${worstAt >= 0 ? expected.data[worstAt] : ''}`);
+}
+
+const isError = (r) => r !== null && typeof r === 'object' && typeof r.code === 'string' && typeof r.message === 'string';
+
+function feedsArray(feeds) { return Object.entries(feeds).map(([name, f]) => ({ name, ...f })); }
+
+function outputsByName(result) {
+  assert.ok(Array.isArray(result), `run() failed: ${isError(result) ? `${result.code}: ${result.message}` : result}`);
+  return Object.fromEntries(result.map((o) => [o.name, o]));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+test('at least one wasm variant is built', () => {
+  for (const v of VARIANTS) if (listed) assert.ok(isBuilt(v), `${distDir(v)}/edgeinfer.js missing (tools/build_wasm.sh ${v})`);
+  assert.ok(VARIANTS.some(isBuilt), 'no build/wasm-dist/<variant>/edgeinfer.js: run tools/build_wasm.sh first');
+});
+
+const TINY = tinyModel();
+
+for (const variant of VARIANTS) {
+  describe(`wasm-${variant}`, { skip: isBuilt(variant) ? false : 'not built' }, () => {
+    let mod;
+    before(async () => {
+      const factory = require(path.join(distDir(variant), 'edgeinfer.js'));
+      mod = await factory({ wasmBinary: fs.readFileSync(path.join(distDir(variant), 'edgeinfer.wasm')) });
+    });
+    after(() => {
+      // Pool workers are unref'd (pre.js), but stopping them now frees their memory early.
+      if (mod && mod.PThread && mod.PThread.terminateAllThreads) mod.PThread.terminateAllThreads();
+    });
+
+    test('build info matches the variant', () => {
+      const info = mod.buildInfo();
+      assert.equal(info.simd, variant !== 'baseline');
+      assert.equal(info.threads, variant === 'simd-threads');
+      assert.ok(info.maxThreads >= 1);
+    });
+
+    test('hand-built model: metadata and outputs match onnxruntime-node', async () => {
+      const s = mod.Session.create(TINY, { threads: 2, optimize: true });
+      assert.ok(!isError(s), isError(s) ? `${s.code}: ${s.message}` : '');
+      try {
+        assert.deepEqual(s.inputNames(), ['x', 'k']);
+        assert.deepEqual(s.outputNames(), ['y', 'z', 's']);
+        assert.deepEqual(s.inputMetadata(), [
+          { name: 'x', dtype: 'float32', dims: ['batch', 4] },
+          { name: 'k', dtype: 'int64', dims: ['batch', 1] },
+        ]);
+        assert.deepEqual(s.outputMetadata().map((m) => m.name), ['y', 'z', 's']);
+        const info = s.info();
+        assert.equal(info.irVersion, 8);
+        assert.equal(info.opsets[''], 17);
+        assert.equal(info.producer, 'edgeinfer-embind-smoke');
+        assert.equal(info.parameterCount, 9);
+        assert.deepEqual(info.unsupportedOps, []);
+        assert.equal(s.numThreads(), variant === 'simd-threads' ? 2 : 1);
+
+        const random = rng(7);
+        for (const batch of [3, 1, 5]) {
+          const x = new Float32Array(batch * 4).map(() => random() * 4 - 2);
+          const k = new BigInt64Array(batch).map((_, i) => BigInt(i - 1));
+          const feeds = { x: { dtype: 'float32', dims: [batch, 4], data: x }, k: { dtype: 'int64', dims: [batch, 1], data: k } };
+          const expected = await runOrt(TINY, feeds);
+          // Both accepted feed forms: an array of {name, ...} and an object keyed by name.
+          for (const form of [feedsArray(feeds), feeds]) {
+            const got = outputsByName(s.run(form));
+            for (const name of ['y', 'z', 's']) assertClose(got[name], expected[name], `batch ${batch} ${name}`);
+          }
+          // fetches select and order outputs.
+          const some = s.run(feedsArray(feeds), ['s', 'y']);
+          assert.deepEqual(some.map((o) => o.name), ['s', 'y']);
+          assertClose(some[0], expected.s, `batch ${batch} fetched s`);
+        }
+        const mem = s.memory();
+        assert.ok(mem.weightsBytes >= 9 * 4, `weightsBytes ${mem.weightsBytes}`);
+        assert.ok(mem.peakBytes >= mem.weightsBytes);
+      } finally {
+        s.release();
+        s.delete();
+      }
+    });
+
+    test('bad arguments and malformed models give error objects, and the module stays usable', () => {
+      const bad = [
+        [new Uint8Array([0x08, 0x07, 0xff, 0xff, 0xff]), 'InvalidModel'],      // truncated varint
+        [new Uint8Array([0x3a, 0x40, 0x0a, 0x01]), 'InvalidModel'],            // graph length past the end
+        [TINY.subarray(0, TINY.length - 7), 'InvalidModel'],                   // truncated real model
+        [new Uint8Array(0), 'InvalidModel'],
+        ['not bytes', 'InvalidArgument'],
+        [null, 'InvalidArgument'],
+      ];
+      for (const [bytes, code] of bad) {
+        const r = mod.Session.create(bytes);
+        assert.ok(isError(r), `expected an error object for ${String(bytes).slice(0, 20)}`);
+        assert.equal(r.code, code, r.message);
+        assert.ok(r.message.length > 0);
+      }
+      const r = mod.inspectModel(new Uint8Array([1, 2, 3]));
+      assert.ok(isError(r));
+      assert.equal(mod.Session.create(TINY, { threads: -1 }).code, 'InvalidArgument');
+      assert.equal(mod.Session.create(TINY, { optimize: 'yes' }).code, 'InvalidArgument');
+
+      const s = mod.Session.create(TINY, {});
+      assert.ok(!isError(s));
+      const x = new Float32Array(8);
+      const k = new BigInt64Array(2);
+      const ok = { name: 'x', dtype: 'float32', dims: [2, 4], data: x };
+      const okK = { name: 'k', dtype: 'int64', dims: [2, 1], data: k };
+      const badFeeds = [
+        [[ok], 'InvalidArgument'],                                                          // missing input k
+        [[ok, { ...okK, data: new Int32Array(2) }], 'InvalidArgument'],                   // wrong typed array
+        [[ok, { ...okK, dims: [3, 1] }], 'InvalidArgument'],                               // size mismatch
+        [[{ ...ok, dims: [2, -4] }, okK], 'InvalidArgument'],                              // negative dim
+        [[{ ...ok, dims: [2, 4.5] }, okK], 'InvalidArgument'],
+        [[{ ...ok, dtype: 'float33' }, okK], 'Unsupported'],
+        [[{ ...ok, dtype: 'int32', data: new Int32Array(8) }, okK], 'InvalidArgument'],   // dtype differs from the model
+        [[ok, okK, { ...ok }], 'InvalidArgument'],                                          // fed twice
+        [[ok, okK, { ...ok, name: 'nope' }], 'InvalidArgument'],                            // unknown input
+        [[ok, { ...okK, data: undefined }], 'InvalidArgument'],
+        [[null], 'InvalidArgument'],
+        [42, 'InvalidArgument'],
+      ];
+      for (const [feeds, code] of badFeeds) {
+        const r = s.run(feeds);
+        assert.ok(isError(r), `expected an error for ${JSON.stringify(feeds, (key, v) => (typeof v === 'bigint' ? String(v) : v))}`);
+        assert.equal(r.code, code, r.message);
+      }
+      assert.equal(s.run([ok, okK], ['nope']).code, 'InvalidArgument');
+      assert.equal(s.run([ok, okK], 'y').code, 'InvalidArgument');
+      // Still usable after all that.
+      const good = s.run([ok, okK]);
+      assert.ok(Array.isArray(good), isError(good) ? good.message : '');
+      s.release();
+      assert.ok(s.isReleased());
+      assert.equal(s.run([ok, okK]).code, 'InvalidArgument');
+      assert.deepEqual(s.inputNames(), []);
+      s.release(); // idempotent
+      s.delete();
+    });
+
+    test('200 create/run/release cycles keep the heap flat', () => {
+      const x = new Float32Array(64 * 4).fill(0.5);
+      const k = new BigInt64Array(64).fill(2n);
+      const feeds = [{ name: 'x', dtype: 'float32', dims: [64, 4], data: x }, { name: 'k', dtype: 'int64', dims: [64, 1], data: k }];
+      const cycle = () => {
+        const s = mod.Session.create(TINY, { threads: 2 });
+        assert.ok(!isError(s), isError(s) ? s.message : '');
+        const r = s.run(feeds);
+        assert.ok(Array.isArray(r) && r.length === 3, isError(r) ? r.message : '');
+        s.release();
+        s.delete();
+      };
+      for (let i = 0; i < 20; ++i) cycle();
+      const heap0 = mod.HEAPU8.length;
+      const stats0 = mod.heapStats();
+      for (let i = 0; i < 200; ++i) cycle();
+      const stats1 = mod.heapStats();
+      assert.equal(mod.HEAPU8.length, heap0, 'wasm memory grew');
+      assert.equal(stats1.heapBytes, stats0.heapBytes);
+      // Allocator bookkeeping may move a little; a per-cycle leak of even 16 bytes would show as 3200.
+      assert.ok(stats1.mallocBytes - stats0.mallocBytes < 2048,
+        `malloc'd bytes grew by ${stats1.mallocBytes - stats0.mallocBytes} over 200 cycles`);
+    });
+
+    // Every test model from models/make_test_models.py that this build supports, against onnxruntime-node.
+    const testDir = path.join(ROOT, 'models', 'test');
+    const models = fs.existsSync(testDir) ? fs.readdirSync(testDir).filter((f) => f.endsWith('.onnx')).sort() : [];
+    for (const file of models) {
+      const specFile = path.join(testDir, file.replace(/\.onnx$/, '.inputs.json'));
+      test(`models/test/${file} matches onnxruntime-node`, async (t) => {
+        if (!fs.existsSync(specFile)) return t.skip('no .inputs.json');
+        const bytes = fs.readFileSync(path.join(testDir, file));
+        const s = mod.Session.create(bytes, { threads: 2 });
+        if (isError(s)) {
+          if (s.code === 'Unsupported') return t.skip(s.message);
+          assert.fail(`${s.code}: ${s.message}`);
+        }
+        try {
+          const spec = JSON.parse(fs.readFileSync(specFile, 'utf8'));
+          const random = rng(1234);
+          for (const [caseName, inputs] of Object.entries(spec.cases || {})) {
+            const feeds = {};
+            for (const [name, inputSpec] of Object.entries(inputs)) {
+              const f = makeInput(inputSpec, random);
+              if (!f) return t.skip(`input ${name}: dtype ${inputSpec.dtype}`);
+              feeds[name] = f;
+            }
+            const expected = await runOrt(bytes, feeds);
+            const got = s.run(feedsArray(feeds));
+            if (isError(got) && got.code === 'Unsupported') return t.skip(got.message);
+            const byName = outputsByName(got);
+            for (const name of Object.keys(expected)) assertClose(byName[name], expected[name], `${file} ${caseName} ${name}`);
+          }
+        } finally {
+          s.release();
+          s.delete();
+        }
+      });
+    }
+  });
+}
