@@ -148,6 +148,12 @@ struct OpRegistration {
   KernelFactory create;
 };
 
+// Every registration is declared here, so the `const OpRegistration kOpX = {...};` definitions in the
+// op files have external linkage (a namespace-scope const is otherwise internal to its file).
+#define EDGEINFER_OP(name) extern const OpRegistration kOp##name;
+#include "ops/op_list.inc"
+#undef EDGEINFER_OP
+
 // Looks up an op; nullptr when unsupported.
 const OpRegistration* find_op(const std::string& domain, const std::string& op_type);
 // Every registered op, in op_list.inc order.

@@ -4,10 +4,6 @@
 
 namespace edgeinfer {
 
-#define EDGEINFER_OP(name) extern const OpRegistration kOp##name;
-#include "ops/op_list.inc"
-#undef EDGEINFER_OP
-
 const std::vector<const OpRegistration*>& all_ops() {
   static const std::vector<const OpRegistration*> ops = {
 #define EDGEINFER_OP(name) &kOp##name,
