@@ -83,6 +83,8 @@ for v in "${VARIANTS[@]}"; do
   rm -f "$DIST/$v"/edgeinfer.*
   cp "$bdir/edgeinfer.js" "$bdir/edgeinfer.wasm" "$DIST/$v/"
   [ -f "$bdir/edgeinfer.worker.js" ] && cp "$bdir/edgeinfer.worker.js" "$DIST/$v/"
+  # CommonJS output: keep Node from reading it as an ES module under the repo's "type": "module".
+  echo '{"type": "commonjs"}' >"$DIST/$v/package.json"
 
   wasm="$DIST/$v/edgeinfer.wasm"
   raw=$(wc -c <"$wasm")
