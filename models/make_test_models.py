@@ -76,7 +76,7 @@ def fin(shape, low=-1.0, high=1.0):
 
 
 def cnn_ops():
-    """Conv family and image ops: Conv (strided, padded, grouped, dilated), InstanceNormalization, Pad
+    """Conv family and image ops: Conv (strided, padded, grouped, dilated, auto_pad SAME_LOWER), InstanceNormalization, Pad
     (reflect/constant/edge), ConvTranspose, Resize (linear half_pixel, nearest asymmetric, cubic),
     MaxPool/AveragePool/GlobalAveragePool, BatchNormalization, activations, Flatten, Gemm, Softmax."""
     x = helper.make_tensor_value_info("image", F, ["N", 3, "H", "W"])
@@ -88,10 +88,11 @@ def cnn_ops():
         helper.make_node("Conv", ["p1", "dw_w"], ["dw"], kernel_shape=[3, 3], group=8, strides=[2, 2]),
         helper.make_node("BatchNormalization", ["dw", "bn_s", "bn_b", "bn_m", "bn_v"], ["bn"], epsilon=1e-3),
         helper.make_node("Clip", ["bn", "clip_lo", "clip_hi"], ["r6"]),
-        helper.make_node("Conv", ["r6", "dil_w", "dil_b"], ["dil"], kernel_shape=[3, 3], dilations=[2, 2], auto_pad="SAME_UPPER"),
+        helper.make_node("Conv", ["r6", "dil_w", "dil_b"], ["dil"], kernel_shape=[3, 3], dilations=[2, 2], pads=[2, 2, 2, 2]),
         helper.make_node("HardSigmoid", ["dil"], ["hs"], alpha=0.2, beta=0.5),
         helper.make_node("Mul", ["dil", "hs"], ["hswish"]),
-        helper.make_node("ConvTranspose", ["hswish", "ct_w", "ct_b"], ["ct"], kernel_shape=[3, 3], strides=[2, 2],
+        helper.make_node("Conv", ["hswish", "same_w"], ["same"], kernel_shape=[2, 2], auto_pad="SAME_LOWER"),
+        helper.make_node("ConvTranspose", ["same", "ct_w", "ct_b"], ["ct"], kernel_shape=[3, 3], strides=[2, 2],
                          pads=[1, 1, 1, 1], output_padding=[1, 1]),
         helper.make_node("Resize", ["ct", "", "scales2"], ["up_lin"], mode="linear",
                          coordinate_transformation_mode="half_pixel"),
@@ -116,7 +117,7 @@ def cnn_ops():
         c64("pads_reflect", [0, 0, 1, 1, 0, 0, 1, 1]), w("dw_w", 8, 1, 3, 3),
         cf("bn_s", RNG.rand(8) + 0.5), w("bn_b", 8), w("bn_m", 8), cf("bn_v", RNG.rand(8) + 0.5),
         cf("clip_lo", 0.0), cf("clip_hi", 6.0), w("dil_w", 8, 8, 3, 3, scale=0.2), w("dil_b", 8),
-        w("ct_w", 8, 4, 3, 3, scale=0.2), w("ct_b", 4), cf("scales2", [1, 1, 2, 2]), cf("scales_half", [1, 1, 0.5, 0.5]),
+        w("same_w", 8, 8, 2, 2, scale=0.3), w("ct_w", 8, 4, 3, 3, scale=0.2), w("ct_b", 4), cf("scales2", [1, 1, 2, 2]), cf("scales_half", [1, 1, 0.5, 0.5]),
         c64("pads_const", [0, 0, 1, 2, 0, 0, 2, 1]), cf("pad_value", -0.5), w("fc_w", 10, 4), w("fc_b", 10),
     ]
     outs = [helper.make_tensor_value_info("seg", F, None), helper.make_tensor_value_info("probs", F, ["N", 10])]
@@ -324,7 +325,7 @@ def shape_arith():
              c64("split_sizes", [3, 1]), c64("exp_shape", [2, 1, 1])]
     outs = [helper.make_tensor_value_info(n, F, [None] * r) for n, r in [("rev_scaled", 2), ("sp_diff", 4), ("left_flat", 2)]]
     save("shape_arith", nodes, [x], outs, inits, 13,
-         {"main": {"x": fin([2, 3, 4])}, "shape2": {"x": fin([3, 2, 4])}})
+         {"main": {"x": fin([2, 3, 4])}, "shape2": {"x": fin([3, 5, 4])}})
 
 
 def shape_ops_opset11():
