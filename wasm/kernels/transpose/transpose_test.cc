@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/transpose/strided_copy.h"
 #include "kernels/transpose/transpose.h"
 
 namespace edgeinfer {
@@ -120,6 +121,51 @@ TEST(TransposeKernel, LargeParallelMatchesReference) {
   check_nd({1, 640, 640}, {0, 2, 1}, 4, 2, 6);
   check_nd({4, 128, 3, 97}, {0, 2, 1, 3}, 4, 2, 7);
   check_nd({1000000}, {0}, 1, 2, 8);
+}
+
+}  // namespace
+}  // namespace edgeinfer
+
+namespace edgeinfer {
+namespace {
+
+TEST(StridedCopyKernel, MatchesReferenceOnRandomStrides) {
+  std::mt19937 rng(3);
+  for (int iter = 0; iter < 300; ++iter) {
+    const int rank = 1 + static_cast<int>(rng() % 5);
+    Shape out(static_cast<size_t>(rank));
+    for (auto& d : out) d = 1 + static_cast<int64_t>(rng() % 9);
+    if (iter % 50 == 0) out[0] = 0;
+    // Source strides: broadcast (0), contiguous-ish, strided, or negative; base offset keeps all reads in bounds.
+    std::vector<int64_t> stride(static_cast<size_t>(rank));
+    int64_t span = 1, base = 0;
+    for (int k = rank - 1; k >= 0; --k) {
+      const int kind = static_cast<int>(rng() % 4);
+      stride[k] = kind == 0 ? 0 : kind == 1 ? span : kind == 2 ? 2 * span : -span;
+      if (stride[k] < 0 && out[k] > 0) base += -stride[k] * (out[k] - 1);
+      span += std::abs(stride[k]) * std::max<int64_t>(out[k] - 1, 0) + 1;
+    }
+    const size_t es = size_t{1} << (rng() % 4);
+    const int64_t n = numel(out);
+    auto src = random_bytes(static_cast<size_t>(span + base + 1) * es, static_cast<uint32_t>(iter));
+    std::vector<uint8_t> want(static_cast<size_t>(n) * es + 1, 0), got = want;
+    const uint8_t* sb = src.data() + base * static_cast<int64_t>(es);
+    strided_copy_ref(sb, want.data(), out, stride, es);
+    ThreadPool pool(1 + static_cast<int>(rng() % 2));
+    strided_copy(sb, got.data(), out, stride, es, &pool);
+    ASSERT_EQ(got, want) << "iter " << iter << " shape " << shape_to_string(out);
+  }
+}
+
+TEST(StridedCopyKernel, LargeBroadcastParallel) {
+  const Shape out = {64, 300, 40};
+  const std::vector<int64_t> stride = {0, 40, 1};
+  auto src = random_bytes(300 * 40 * 4, 1);
+  std::vector<uint8_t> want(static_cast<size_t>(numel(out)) * 4), got(want.size());
+  strided_copy_ref(src.data(), want.data(), out, stride, 4);
+  ThreadPool pool(2);
+  strided_copy(src.data(), got.data(), out, stride, 4, &pool);
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace
