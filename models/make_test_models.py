@@ -78,7 +78,7 @@ def fin(shape, low=-1.0, high=1.0):
 def cnn_ops():
     """Conv family and image ops: Conv (strided, padded, grouped, dilated, auto_pad SAME_LOWER), InstanceNormalization, Pad
     (reflect/constant/edge), ConvTranspose, Resize (linear half_pixel, nearest asymmetric, cubic),
-    MaxPool/AveragePool/GlobalAveragePool, BatchNormalization, activations, Flatten, Gemm, Softmax."""
+    MaxPool/AveragePool/GlobalAveragePool/GlobalMaxPool, BatchNormalization, HardSwish, activations, Flatten, Gemm, Softmax."""
     x = helper.make_tensor_value_info("image", F, ["N", 3, "H", "W"])
     nodes = [
         helper.make_node("Conv", ["image", "c1_w", "c1_b"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[1, 1]),
@@ -90,7 +90,9 @@ def cnn_ops():
         helper.make_node("Clip", ["bn", "clip_lo", "clip_hi"], ["r6"]),
         helper.make_node("Conv", ["r6", "dil_w", "dil_b"], ["dil"], kernel_shape=[3, 3], dilations=[2, 2], pads=[2, 2, 2, 2]),
         helper.make_node("HardSigmoid", ["dil"], ["hs"], alpha=0.2, beta=0.5),
-        helper.make_node("Mul", ["dil", "hs"], ["hswish"]),
+        helper.make_node("Mul", ["dil", "hs"], ["hswish1"]),
+        helper.make_node("HardSwish", ["dil"], ["hswish2"]),
+        helper.make_node("Add", ["hswish1", "hswish2"], ["hswish"]),
         helper.make_node("Conv", ["hswish", "same_w"], ["same"], kernel_shape=[2, 2], auto_pad="SAME_LOWER"),
         helper.make_node("ConvTranspose", ["same", "ct_w", "ct_b"], ["ct"], kernel_shape=[3, 3], strides=[2, 2],
                          pads=[1, 1, 1, 1], output_padding=[1, 1]),
@@ -106,7 +108,9 @@ def cnn_ops():
         helper.make_node("MaxPool", ["up_p"], ["mp"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
         helper.make_node("AveragePool", ["mp"], ["ap"], kernel_shape=[2, 2], strides=[2, 2], count_include_pad=0),
         helper.make_node("Sigmoid", ["ap"], ["seg"]),
-        helper.make_node("GlobalAveragePool", ["down_p"], ["gap"]),
+        helper.make_node("GlobalAveragePool", ["down_p"], ["gap_a"]),
+        helper.make_node("GlobalMaxPool", ["down_p"], ["gap_m"]),
+        helper.make_node("Add", ["gap_a", "gap_m"], ["gap"]),
         helper.make_node("Flatten", ["gap"], ["flat"], axis=1),
         helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["fc"], transB=1, alpha=0.9, beta=1.1),
         helper.make_node("Tanh", ["fc"], ["fc_t"]),
@@ -121,7 +125,7 @@ def cnn_ops():
         c64("pads_const", [0, 0, 1, 2, 0, 0, 2, 1]), cf("pad_value", -0.5), w("fc_w", 10, 4), w("fc_b", 10),
     ]
     outs = [helper.make_tensor_value_info("seg", F, None), helper.make_tensor_value_info("probs", F, ["N", 10])]
-    save("cnn_ops", nodes, [x], outs, inits, 13,
+    save("cnn_ops", nodes, [x], outs, inits, 14,
          {"main": {"image": fin([1, 3, 16, 16], 0, 1)}, "shape2": {"image": fin([2, 3, 12, 20], 0, 1)}})
 
 
@@ -223,7 +227,7 @@ def topo_sort(nodes, available):
 
 def rnn_models():
     """GRU (bidirectional, linear_before_reset=1, initial_h) and LSTM (forward, peepholes, initial state,
-    Y/Y_h/Y_c) plus a plain RNN, seq-major with symbolic seq and batch."""
+    Y/Y_h/Y_c), seq-major with symbolic seq and batch."""
     I, Hd = 6, 8
     x = helper.make_tensor_value_info("x", F, ["seq", "batch", I])
     h0 = helper.make_tensor_value_info("h0", F, [2, "batch", Hd])
@@ -232,13 +236,10 @@ def rnn_models():
                          direction="bidirectional", linear_before_reset=1),
         helper.make_node("GRU", ["x", "gru2_w", "gru2_r", "gru2_b"], ["y2", "y2_h"], hidden_size=Hd,
                          direction="reverse", linear_before_reset=0),
-        helper.make_node("RNN", ["x", "rnn_w", "rnn_r", "rnn_b"], ["ry", "ry_h"], hidden_size=Hd,
-                         activations=["Tanh"]),
     ]
     inits = [w("gru_w", 2, 3 * Hd, I), w("gru_r", 2, 3 * Hd, Hd), w("gru_b", 2, 6 * Hd),
-             w("gru2_w", 1, 3 * Hd, I), w("gru2_r", 1, 3 * Hd, Hd), w("gru2_b", 1, 6 * Hd),
-             w("rnn_w", 1, Hd, I), w("rnn_r", 1, Hd, Hd), w("rnn_b", 1, 2 * Hd)]
-    outs = [helper.make_tensor_value_info(n, F, None) for n in ["y", "y_h", "y2", "ry_h"]]
+             w("gru2_w", 1, 3 * Hd, I), w("gru2_r", 1, 3 * Hd, Hd), w("gru2_b", 1, 6 * Hd)]
+    outs = [helper.make_tensor_value_info(n, F, None) for n in ["y", "y_h", "y2", "y2_h"]]
     save("gru_model", nodes, [x, h0], outs, inits, 14,
          {"main": {"x": fin([5, 2, I]), "h0": fin([2, 2, Hd], -0.5, 0.5)},
           "shape2": {"x": fin([9, 3, I]), "h0": fin([2, 3, Hd], -0.5, 0.5)}})
@@ -288,7 +289,7 @@ def if_model():
 def shape_arith():
     """Shape arithmetic on a symbolic input: Shape/Gather/Concat/Reshape, Slice with computed ends and
     negative steps, Range, ConstantOfShape, Tile, Squeeze/Unsqueeze (axes inputs), Split, Expand, Flatten,
-    Transpose, Size, Cast of shape values into float math."""
+    Transpose, Size, Cast of shape values into float math, Dropout (inference), Constant, GatherElements."""
     x = helper.make_tensor_value_info("x", F, ["N", "C", "L"])
     nodes = [
         helper.make_node("Shape", ["x"], ["shp"]),
@@ -317,13 +318,16 @@ def shape_arith():
         helper.make_node("Flatten", ["left_t"], ["left_flat"], axis=2),
         helper.make_node("Size", ["x"], ["size"]),
         helper.make_node("Cast", ["size"], ["size_f"], to=F),
-        helper.make_node("Mul", ["rev_plus", "size_f"], ["rev_scaled"]),
+        helper.make_node("Mul", ["rev_plus", "size_f"], ["rev_scaled0"]),
+        helper.make_node("Dropout", ["rev_scaled0"], ["rev_scaled"], seed=3),
+        helper.make_node("Constant", [], ["ge_idx"], value=numpy_helper.from_array(np.array([[3, 0], [1, 1]], np.int64))),
+        helper.make_node("GatherElements", ["left_flat", "ge_idx"], ["gathered"], axis=0),
     ]
     inits = [c64("idx_last", [2]), c64("s0", [0]), c64("s2", [2]), c64("two", [2]), c64("zero1", [0]),
              c64("one1", [1]), c64("neg1", [-1]), c64("big_neg", [-(2**62)]), c64("neg1_step", [-1]),
              c64("zero_s", 0), c64("one_s", 1), c64("axes_0_3", [0, 3]), c64("reps", [1, 1, 2, 1, 1]),
              c64("split_sizes", [3, 1]), c64("exp_shape", [2, 1, 1])]
-    outs = [helper.make_tensor_value_info(n, F, [None] * r) for n, r in [("rev_scaled", 2), ("sp_diff", 4), ("left_flat", 2)]]
+    outs = [helper.make_tensor_value_info(n, F, [None] * r) for n, r in [("rev_scaled", 2), ("sp_diff", 4), ("left_flat", 2), ("gathered", 2)]]
     save("shape_arith", nodes, [x], outs, inits, 13,
          {"main": {"x": fin([2, 3, 4])}, "shape2": {"x": fin([3, 5, 4])}})
 
@@ -357,7 +361,7 @@ def shape_ops_opset11():
 
 
 def reductions():
-    """Reductions (opset 18: axes as input), ArgMax/ArgMin (select_last_index), TopK, CumSum."""
+    """Reductions (opset 18: axes as input), ArgMax/ArgMin (select_last_index), TopK, CumSum, CastLike."""
     x = helper.make_tensor_value_info("x", F, ["N", 6, 10])
     nodes = [
         helper.make_node("ReduceSum", ["x", "ax_last"], ["r_sum"], keepdims=1),
@@ -378,6 +382,9 @@ def reductions():
         helper.make_node("TopK", ["x", "k3"], ["top_v", "top_i"], axis=-1, largest=1, sorted=1),
         helper.make_node("TopK", ["x", "k2"], ["low_v", "low_i"], axis=1, largest=0, sorted=1),
         helper.make_node("CumSum", ["x", "ax_s1"], ["cs"]),
+        helper.make_node("Abs", ["x"], ["x_abs"]),
+        helper.make_node("ReduceLogSum", ["x_abs", "ax_1"], ["r_ls"], keepdims=0),
+        helper.make_node("CastLike", ["amax", "x"], ["amax_f"]),
         helper.make_node("CumSum", ["x", "ax_s2"], ["cs_rev"], exclusive=1, reverse=1),
     ]
     nodes = topo_sort(nodes, {"x", "ax_last", "ax_1", "ax_12", "f_half", "empty_axes", "f_two", "k3", "k2", "ax_s1", "ax_s2"})
@@ -385,9 +392,9 @@ def reductions():
              cf("f_two", 2.0), c64("k3", [3]), c64("k2", [2]), numpy_helper.from_array(np.array(1, np.int32), "ax_s1"),
              c64("ax_s2", -1)]
     names = ["r_sum", "r_mean", "r_max", "r_min", "r_prod", "r_l2", "r_l1", "r_lse", "r_ss", "r_noop", "amax", "amin",
-             "top_v", "top_i", "low_v", "low_i", "cs", "cs_rev"]
+             "top_v", "top_i", "low_v", "low_i", "cs", "cs_rev", "r_ls", "amax_f"]
     ranks = {"r_sum": 3, "r_mean": 2, "r_max": 1, "r_min": 3, "r_prod": 3, "r_l2": 2, "r_l1": 2, "r_lse": 2, "r_ss": 2,
-             "r_noop": 3, "amax": 2, "amin": 3, "top_v": 3, "top_i": 3, "low_v": 3, "low_i": 3, "cs": 3, "cs_rev": 3}
+             "r_noop": 3, "amax": 2, "amin": 3, "top_v": 3, "top_i": 3, "low_v": 3, "low_i": 3, "cs": 3, "cs_rev": 3, "r_ls": 2, "amax_f": 2}
     outs = [helper.make_tensor_value_info(n, I64 if n in ("amax", "amin", "top_i", "low_i") else F, [None] * ranks[n])
             for n in names]
     save("reductions", nodes, [x], outs, inits, 18,
@@ -427,8 +434,8 @@ def logic_cast():
         helper.make_node("Ceil", ["a"], ["ceil"]),
         helper.make_node("Sign", ["a"], ["sign"]),
         helper.make_node("Neg", ["a"], ["neg"]),
-        helper.make_node("Mod", ["a", "b"], ["fmod"], fmod=1),
-        helper.make_node("Mod", ["a_i64", "three"], ["imod"], fmod=0),
+        helper.make_node("Softsign", ["a"], ["fmod"]),
+        helper.make_node("Mul", ["a_i64", "three"], ["imod"]),
         helper.make_node("Max", ["a", "b", "floor"], ["vmax"]),
         helper.make_node("Min", ["a", "b"], ["vmin"]),
         helper.make_node("Mean", ["a", "b", "ceil"], ["vmean"]),
@@ -454,6 +461,17 @@ def logic_cast():
           "shape2": {"a": fin([7, 5], -3, 3), "b": fin([1, 5], -2, 2)}})
 
 
+def upsample_opset9():
+    """Upsample (deprecated after opset 9, still in old exporters' models): nearest and linear, scales input."""
+    x = helper.make_tensor_value_info("x", F, ["N", 2, "H", "W"])
+    nodes = [helper.make_node("Upsample", ["x", "sc_near"], ["near"], mode="nearest"),
+             helper.make_node("Upsample", ["x", "sc_lin"], ["lin"], mode="linear")]
+    inits = [cf("sc_near", [1, 1, 2, 3]), cf("sc_lin", [1, 1, 2, 2])]
+    outs = [helper.make_tensor_value_info(n, F, [None] * 4) for n in ["near", "lin"]]
+    save("upsample_opset9", nodes, [x], outs, inits, 9,
+         {"main": {"x": fin([1, 2, 3, 4])}, "shape2": {"x": fin([2, 2, 5, 3])}})
+
+
 if __name__ == "__main__":
     cnn_ops()
     transformer_block()
@@ -463,3 +481,4 @@ if __name__ == "__main__":
     shape_ops_opset11()
     reductions()
     logic_cast()
+    upsample_opset9()

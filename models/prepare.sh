@@ -11,7 +11,7 @@ cd "$ROOT"
 
 bash models/fetch.sh
 
-TEST_MODELS=(cnn_ops transformer_block gru_model lstm_model if_model shape_arith shape_ops_opset11 reductions logic_cast)
+TEST_MODELS=(cnn_ops transformer_block gru_model lstm_model if_model shape_arith shape_ops_opset11 reductions logic_cast upsample_opset9)
 regen=0
 for m in "${TEST_MODELS[@]}"; do
   [[ -f "models/test/$m.onnx" && -f "models/test/$m.inputs.json" ]] || regen=1
