@@ -16,17 +16,17 @@ if (edgeinferIsNode && !Module['ENVIRONMENT_IS_PTHREAD'] && !Module['wasmBinary'
   }
 }
 
-// Size of the prestarted pthread pool (-sPTHREAD_POOL_SIZE=edgeinferPoolSize()). A thread can only start
+// Size of the prestarted pthread pool (-sPTHREAD_POOL_SIZE=edgeinferPoolSize). A thread can only start
 // synchronously on a prestarted worker, so sessions get at most 1 + (idle workers) threads.
 // Module.pthreadPoolSize overrides; by default one worker per core beyond the calling thread, at most 7.
-function edgeinferPoolSize() {
+var edgeinferPoolSize = (function() {
   if (Module['pthreadPoolSize'] !== undefined) return Math.max(0, Math.min(64, Module['pthreadPoolSize'] | 0));
   var cores = (typeof navigator == 'object' && navigator.hardwareConcurrency) | 0;
   if (!cores && edgeinferIsNode && typeof require == 'function') {
     try { cores = require('os').cpus().length; } catch (e) {}
   }
   return Math.max(1, Math.min(7, (cores || 4) - 1));
-}
+})();
 
 // Node keeps a process alive while any worker_threads Worker is referenced; idle pool workers must not
 // keep a script that has finished its work from exiting.
