@@ -54,10 +54,11 @@ function npyBytes(type, dims, data) {
   const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   return Buffer.concat([pre, Buffer.from(header, 'latin1'), body]);
 }
-// File names: the tensor name with anything outside [A-Za-z0-9._-] replaced by '_' (same rule as the CLI).
+// File names: the tensor name with anything outside [A-Za-z0-9._-] replaced by '_', and a leading '_'
+// when it is empty or starts with '.' (same rule as the CLI).
 export function sanitize(name) {
   const s = name.replace(/[^A-Za-z0-9._-]/g, '_');
-  return s === '' || s === '.' || s === '..' ? `_${s}` : s;
+  return s === '' || s.startsWith('.') ? `_${s}` : s;  // no hidden files, no "." or ".."
 }
 
 // ---------------------------------------------------------------- synthetic real-world inputs

@@ -55,7 +55,7 @@ Result<std::vector<uint8_t>> read_file(const std::string& path) {
 }
 
 // A tensor name as a file name: anything outside [A-Za-z0-9._-] becomes '_' (models/golden.mjs uses
-// the same rule), and "", "." and ".." get a leading '_'.
+// the same rule); an empty name or one starting with '.' gets a leading '_'.
 std::string sanitize_name(const std::string& name) {
   std::string s = name;
   for (char& c : s) {
@@ -63,7 +63,7 @@ std::string sanitize_name(const std::string& name) {
                     c == '_' || c == '-';
     if (!ok) c = '_';
   }
-  if (s.empty() || s == "." || s == "..") s = "_" + s;
+  if (s.empty() || s[0] == '.') s = "_" + s;  // no hidden files, no "." or ".."
   return s;
 }
 
