@@ -92,6 +92,35 @@ void f32_gemm(const F32GemmConfig& cfg, int64_t m, int64_t n, int64_t k, const f
 void f32_gemm_tile_sizes(const F32GemmConfig& cfg, int64_t m, int64_t n, int64_t k, int num_threads, int64_t* mc,
                          int64_t* nc);
 
+// `batch` independent GEMMs of the same m x n x k; get(b, &a, &packed_b, &c) gives batch b's operands.
+// Threads split (batch x tiles) together, so small batched products (attention heads) still spread.
+template <typename GetItem>
+void f32_gemm_batched(const F32GemmConfig& cfg, int64_t batch, int64_t m, int64_t n, int64_t k, int64_t lda,
+                      int64_t ldc, const Activation& act, ThreadPool* pool, GetItem get,
+                      const F32GemmPostOp* post = nullptr) {
+  if (batch <= 0 || m <= 0 || n <= 0) return;
+  const int threads = pool ? pool->num_threads() : 1;
+  int64_t mc, nc;
+  f32_gemm_tile_sizes(cfg, m, n, k, batch >= 4 * threads ? 1 : threads, &mc, &nc);
+  const int64_t mtiles = (m + mc - 1) / mc, ntiles = (n + nc - 1) / nc, per = mtiles * ntiles;
+  auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t b = t / per, r = t % per, nt = r / mtiles, mt = r % mtiles;
+      const float* a;
+      const float* w;
+      float* c;
+      get(b, &a, &w, &c);
+      const int64_t m0 = mt * mc, n0 = nt * nc;
+      f32_gemm_tile(cfg, m0, m - m0 < mc ? m - m0 : mc, n0, n - n0 < nc ? n - n0 : nc, k, a, lda, w, c, ldc, act,
+                    post);
+    }
+  };
+  if (threads <= 1 || batch * per == 1)
+    run(0, batch * per);
+  else
+    pool->parallel_for(batch * per, 1, [&](int64_t b, int64_t e) { run(b, e); });
+}
+
 // Plain triple loop: C = A * B + bias (bias may be null) for tests and the benchmark baseline.
 void f32_gemm_reference(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
                         const float* bias, float* c, int64_t ldc);
