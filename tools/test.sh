@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The test command (README, and .ci/run on a fresh machine): sets up, builds and runs every suite.
+#   1. tools/setup.sh                     Debian packages and npm dev dependencies
+#   2. native build (Release)             core, CLI, GoogleTest suites
+#   3. native unit, kernel and op tests   build/native/edgeinfer_tests
+#   4. models/prepare.sh                  real models + onnxruntime-node 1.30 golden outputs
+#   5. golden model tests                 build/native/edgeinfer_model_tests (1 and 2 threads)
+#   6. wasm build (3 variants + tests)    tools/build_wasm.sh --tests
+#   7. the same unit/kernel/op suites in wasm under Node, per variant
+#   8. JS tests (node --test)             the Embind module vs onnxruntime-node, errors, leaks
+# The last line is "N passed, N failed" over all suites; the exit code is non-zero on any failure.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+JOBS="${EDGEINFER_JOBS:-2}"
+LOG_DIR="$ROOT/build/test-logs"
+
+passed=0
+failed=0
+stage() { printf '\n=== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+fail_stage() { echo "FAILED: $1"; failed=$((failed + 1)); }
+
+# Adds the counts from a GoogleTest log ("[  PASSED  ] N tests", "[  FAILED  ] N tests").
+count_gtest() {
+  local p f
+  p=$(grep -Eo '\[  PASSED  \] [0-9]+' "$1" | tail -1 | grep -Eo '[0-9]+$' || true)
+  f=$(grep -Eo '\[  FAILED  \] [0-9]+ tests?,' "$1" | tail -1 | grep -Eo '[0-9]+' || true)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+}
+# Adds the counts from a node --test log ("# pass N", "# fail N").
+count_node() {
+  local p f
+  p=$(grep -Eo '^# pass [0-9]+' "$1" | tail -1 | grep -Eo '[0-9]+' || true)
+  f=$(grep -Eo '^# fail [0-9]+' "$1" | tail -1 | grep -Eo '[0-9]+' || true)
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+}
+
+stage "setup"
+bash tools/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+mkdir -p "$LOG_DIR"
+
+stage "native build"
+if ! { cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null && ninja -C build/native -j"$JOBS"; } >"$LOG_DIR/native-build.log" 2>&1; then
+  tail -40 "$LOG_DIR/native-build.log"
+  echo "native build failed"; echo "$passed passed, $((failed + 1)) failed"; exit 1
+fi
+
+stage "native unit, kernel and op tests"
+build/native/edgeinfer_tests --gtest_brief=1 2>&1 | tee "$LOG_DIR/native-tests.log" | tail -30
+[ "${PIPESTATUS[0]}" = 0 ] || fail_stage "native tests"
+count_gtest "$LOG_DIR/native-tests.log"
+
+stage "models: real models and onnxruntime-node goldens"
+if bash models/prepare.sh >"$LOG_DIR/prepare.log" 2>&1; then
+  stage "golden model tests"
+  build/native/edgeinfer_model_tests 2>&1 | tee "$LOG_DIR/model-tests.log" | grep -E '^\[|max abs|FAIL' | tail -60
+  [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "golden model tests"
+  count_gtest "$LOG_DIR/model-tests.log"
+else
+  tail -20 "$LOG_DIR/prepare.log"
+  fail_stage "models/prepare.sh"
+fi
+
+stage "wasm build (three variants, with tests)"
+if bash tools/build_wasm.sh --tests --jobs "$JOBS" >"$LOG_DIR/wasm-build.log" 2>&1; then
+  grep -iE 'size|bytes|KiB|MiB' "$LOG_DIR/wasm-build.log" | tail -12
+
+  stage "wasm unit, kernel and op tests under Node"
+  bash tests/wasm/run_wasm_tests.sh 2>&1 | tee "$LOG_DIR/wasm-tests.log" | grep -E 'PASSED|FAILED|wasm-tests' | tail -20
+  [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "wasm tests"
+  count_gtest_multi() {  # one GoogleTest summary per variant
+    local p f
+    p=$(grep -Eo '\[  PASSED  \] [0-9]+' "$1" | grep -Eo '[0-9]+$' | awk '{s+=$1} END {print s+0}')
+    f=$(grep -Eo '\[  FAILED  \] [0-9]+ tests?,' "$1" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}')
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+  }
+  count_gtest_multi "$LOG_DIR/wasm-tests.log"
+
+  stage "JS tests (node --test)"
+  node --test tests/wasm/ 2>&1 | tee "$LOG_DIR/js-tests.log" | grep -E '^# (tests|pass|fail)|^not ok' | tail -20
+  [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "JS tests"
+  count_node "$LOG_DIR/js-tests.log"
+else
+  tail -40 "$LOG_DIR/wasm-build.log"
+  fail_stage "wasm build"
+fi
+
+stage "done"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
