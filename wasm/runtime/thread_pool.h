@@ -1,6 +1,8 @@
 // A fixed pool of worker threads started once (in wasm: at session creation, from Emscripten's
 // prestarted pthread pool). parallel_for splits [0, n) into chunks that the calling thread and the
-// workers take from a shared counter, so uneven chunks balance themselves.
+// workers take from a shared counter, so uneven chunks balance themselves. Between jobs a worker
+// spins briefly before sleeping on a condition variable: consecutive operators of one inference
+// then start without a futex wake-up each.
 #pragma once
 
 #include <atomic>
@@ -45,8 +47,9 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable wake_;
-  bool stop_ = false;
-  uint64_t generation_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> sleepers_{0};
   // The current job.
   Thunk thunk_ = nullptr;
   void* ctx_ = nullptr;
