@@ -3,6 +3,7 @@
 //
 //   node tools/bench-web/bench.mjs [--models a,b] [--threads 1,2] [--runs N] [--warmup-seconds S]
 //                                  [--min-seconds S] [--variant simd-threads] [--out FILE] [--verbose]
+//   node tools/bench-web/bench.mjs --report build/bench-web/results.json     (re-print a saved run's table)
 //
 // For each model x threads x runtime, a fresh Chromium with a fresh profile (so no HTTP or wasm code
 // cache carries over) opens tools/bench-web/index.html and measures, in the page:
@@ -35,7 +36,8 @@ const MODELS = {
 function usage(msg) {
   if (msg) console.error(`bench.mjs: ${msg}`);
   console.error('usage: bench.mjs [--models ' + Object.keys(MODELS).join(',') + '] [--threads 1,2] [--runs N]\n' +
-    '                 [--warmup-seconds S] [--min-seconds S] [--variant simd-threads] [--out FILE] [--verbose]');
+    '                 [--warmup-seconds S] [--min-seconds S] [--max-runs N] [--variant simd-threads] [--out FILE]\n' +
+    '                 [--no-verify] [--verbose]  |  --report results.json');
   process.exit(2);
 }
 
@@ -71,6 +73,7 @@ function parseArgs(argv) {
       case '--out': o.out = path.resolve(next()); break;
       case '--chromium': o.chromium = next(); break;
       case '--no-verify': o.verify = false; break;
+      case '--report': o.report = path.resolve(next()); break;
       case '--verbose': case '-v': o.verbose = true; break;
       case '--help': case '-h': usage(); break;
       default: usage(`unknown argument '${argv[i]}'`);
@@ -176,6 +179,11 @@ function report(opts, results, verify, env) {
     `Chromium ${env.browserVersion}, headless, ${env.cpus} logical CPUs (${env.cpuModel}).`);
   lines.push(`Cells: ours / theirs (ours/theirs). Times in ms; memory = wasm memory after the runs, MiB. ` +
     `Warm-up ${opts.warmupSeconds} s, then >= ${opts.runs} timed runs (>= ${opts.minSeconds} s).`);
+  const loads = results.map((r) => r.loadAvgBefore).filter((x) => x != null);
+  if (loads.length) {
+    lines.push(`1-minute load average before the measurements: ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} ` +
+      `on ${env.cpus} CPUs${Math.max(...loads) > env.cpus ? ' (a busy machine: expect noisy p95 and start-up figures)' : ''}.`);
+  }
   lines.push('');
   lines.push('| model | threads | start-up + create | first inference | p50 | p95 | wasm memory | max abs diff ours vs ORT |');
   lines.push('|---|---|---|---|---|---|---|---|');
@@ -196,11 +204,15 @@ function report(opts, results, verify, env) {
         errors.push(`- ${m}, ${t} thread(s): onnxruntime-web failed in ${theirs.error.stage}: ${theirs.error.message}`);
       }
       if ((ours && ours.error) || (theirs && theirs.error) || !ours || !theirs) {
+        // One side failed: show what the other measured, 'fail' for the side that failed.
         const o = ours && !ours.error ? ours : {};
         const th = theirs && !theirs.error ? theirs : {};
-        lines.push(`| ${label} | ${t} | ${cell(startupPlusCreate(o), startupPlusCreate(th), fmtMs)} | ` +
-          `${cell(o.firstMs, th.firstMs, fmtMs)} | ${ours && ours.error ? 'FAILED' : cell(o.p50Ms, th.p50Ms, fmtMs)} | ` +
-          `${cell(o.p95Ms, th.p95Ms, fmtMs)} | ${cell(o.memory && o.memory.bytes, th.memory && th.memory.bytes, fmtMiB)} | ${diff} |`);
+        const oF = !ours || !!ours.error;
+        const tF = !theirs || !!theirs.error;
+        const c = (a, b, fmt) => `${oF ? 'fail' : fmt(a)} / ${tF ? 'fail' : fmt(b)}`;
+        lines.push(`| ${label} | ${t} | ${c(startupPlusCreate(o), startupPlusCreate(th), fmtMs)} | ` +
+          `${c(o.firstMs, th.firstMs, fmtMs)} | ${c(o.p50Ms, th.p50Ms, fmtMs)} | ${c(o.p95Ms, th.p95Ms, fmtMs)} | ` +
+          `${c(o.memory && o.memory.bytes, th.memory && th.memory.bytes, fmtMiB)} | ${diff} |`);
         continue;
       }
       const r = ratio(ours.p50Ms, theirs.p50Ms);
@@ -258,6 +270,12 @@ function report(opts, results, verify, env) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.report) {
+    // Re-print the table of an earlier run.
+    const saved = JSON.parse(fs.readFileSync(opts.report, 'utf8'));
+    console.log(report({ ...opts, ...saved.options }, saved.results, saved.verify, saved.env).text);
+    return;
+  }
   const dist = path.join(ROOT, 'build', 'wasm-dist', opts.variant, 'edgeinfer.js');
   if (!fs.existsSync(dist)) throw new Error(`${path.relative(ROOT, dist)} is missing (tools/build_wasm.sh ${opts.variant})`);
   if (!fs.existsSync(opts.chromium)) throw new Error(`no Chromium at ${opts.chromium} (apt-get install chromium)`);
