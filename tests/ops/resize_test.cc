@@ -143,6 +143,17 @@ TEST(ResizeOp, Cubic) {
                                   14.52783f}));
 }
 
+TEST(ResizeOp, MatchesOnnxruntimeOpset19) {
+  // Expected values from onnxruntime-node 1.30. pytorch_half_pixel with a 1-long output axis samples
+  // coordinate 0 (spec text), which cubic makes visible.
+  EXPECT_CLOSE(run1(resize(kD44, {mode("cubic"), coord("pytorch_half_pixel")}, Tensor(), sizes4(1, 4))),
+               F32({1, 1, 1, 4}, {1, 2, 3, 4}));
+  EXPECT_TENSOR_NEAR(run1(resize(kD44, {mode("cubic"), coord("half_pixel_symmetric")}, scales4(0.7f, 1.6f))),
+                     F32({1, 1, 2, 6}, {3.801004f, 4.308572f, 5.077311f, 5.607096f, 6.375834f, 6.883402f, 10.116592f,
+                                        10.624161f, 11.392898f, 11.922684f, 12.691421f, 13.198989f}),
+                     1e-4f, 1e-5f);
+}
+
 TEST(ResizeOp, TfCropAndResize) {
   // reference: roi [0,0,0.4,0.6, 1,1,1.2,1.7], sizes 3x3, extrapolation_value 10.
   const Tensor roi = F32({8}, {0, 0, 0.4f, 0.6f, 1, 1, 1.2f, 1.7f});
@@ -276,6 +287,15 @@ TEST(ResizeOp, Opset10AndUpsample) {
   EXPECT_TENSOR_EQ(run1(up7), rep);
   up7.attributes = attrs({mode("linear"), attr_floats("scales", {1, 1, 2, 2})});
   EXPECT_CLOSE(run1(up7), F32({1, 1, 4, 4}, {1, 1.5f, 2, 2, 2, 2.5f, 3, 3, 3, 3.5f, 4, 4, 3, 3.5f, 4, 4}));
+  // Non-integer scales, expected values from onnxruntime-node 1.30 (floor when upsampling, ceil when
+  // downsampling: these opsets define no nearest_mode).
+  r10.inputs = {kD44, scales4(0.6f, 0.75f)};
+  EXPECT_TENSOR_EQ(run1(r10), F32({1, 1, 2, 3}, {1, 3, 4, 9, 11, 12}));
+  up9.inputs = {kD44, scales4(1.5f, 2.5f)};
+  EXPECT_TENSOR_EQ(run1(up9), F32({1, 1, 6, 10}, {1,  1,  1,  2,  2,  3,  3,  3,  4,  4,  1,  1,  1,  2,  2,
+                                                  3,  3,  3,  4,  4,  5,  5,  5,  6,  6,  7,  7,  7,  8,  8,
+                                                  9,  9,  9,  10, 10, 11, 11, 11, 12, 12, 9,  9,  9,  10, 10,
+                                                  11, 11, 11, 12, 12, 13, 13, 13, 14, 14, 15, 15, 15, 16, 16}));
   up9.inputs = {kD22, scales4(1, 0.5f)};
   EXPECT_EQ(run_code(up9), StatusCode::kInvalidArgument);  // Upsample scales must be >= 1
   up9.attributes = attrs({mode("cubic")});
