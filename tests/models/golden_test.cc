@@ -1,6 +1,7 @@
 // Golden model tests: every model directory under models/cache/golden/ (written by models/golden.mjs
 // with onnxruntime-node 1.30) is loaded with Session::create, fed its inputs/*.npy, and its outputs
-// are compared with the reference outputs/*.npy, at 1 and 2 threads.
+// are compared with the reference outputs/*.npy, at 1 and 2 threads, and at 1 thread with graph
+// optimizations off.
 //
 // Tolerance (from each manifest.json; golden.mjs writes atol 1e-4, rtol 1e-3): a float element passes
 // when |actual - expected| <= atol + rtol * |expected|; integer and bool outputs must match exactly.
@@ -86,10 +87,12 @@ const char* kHowToPrepare =
 struct GoldenParam {
   std::string model;  // directory name under the golden dir; "" when the golden dir is missing
   int threads = 1;
+  bool optimize = true;
 };
 
 void PrintTo(const GoldenParam& p, std::ostream* os) {
-  *os << (p.model.empty() ? std::string("<no golden data>") : p.model) << " threads=" << p.threads;
+  *os << (p.model.empty() ? std::string("<no golden data>") : p.model) << " threads=" << p.threads
+      << (p.optimize ? "" : " optimize=false");
 }
 
 std::vector<GoldenParam> golden_params() {
@@ -109,8 +112,9 @@ std::vector<GoldenParam> golden_params() {
   // Missing data must fail, not silently run zero tests.
   if (names.empty()) names.push_back("");
   for (const auto& n : names) {
-    out.push_back({n, 1});
-    out.push_back({n, 2});
+    out.push_back({n, 1, true});
+    out.push_back({n, 2, true});
+    out.push_back({n, 1, false});  // the unoptimized graph must agree too
   }
   return out;
 }
@@ -120,7 +124,8 @@ std::string param_name(const ::testing::TestParamInfo<GoldenParam>& info) {
   for (char& c : s) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
-  return s + "_" + std::to_string(info.param.threads) + "thread" + (info.param.threads == 1 ? "" : "s");
+  return s + "_" + std::to_string(info.param.threads) + "thread" + (info.param.threads == 1 ? "" : "s") +
+         (info.param.optimize ? "" : "_noopt");
 }
 
 Result<std::vector<uint8_t>> read_bytes(const std::string& path) {
@@ -216,6 +221,7 @@ TEST_P(GoldenModel, MatchesOnnxRuntime) {
   ASSERT_TRUE(model.is_ok()) << model.status().to_string() << "; " << kHowToPrepare;
   SessionOptions opts;
   opts.num_threads = p.threads;
+  opts.optimize = p.optimize;
   auto session = Session::create(model->data(), model->size(), opts);
   ASSERT_TRUE(session.is_ok()) << p.model << ": " << session.status().to_string();
 
@@ -225,7 +231,8 @@ TEST_P(GoldenModel, MatchesOnnxRuntime) {
   ASSERT_FALSE(cases.empty());
   if (cases.size() > 1) cases.push_back(cases.front());
 
-  std::printf("[ golden   ] %s (threads=%d): tolerance atol %g rtol %g\n", p.model.c_str(), p.threads, atol, rtol);
+  std::printf("[ golden   ] %s (threads=%d%s): tolerance atol %g rtol %g\n", p.model.c_str(), p.threads,
+              p.optimize ? "" : ", optimize=false", atol, rtol);
   for (size_t ci = 0; ci < cases.size(); ++ci) {
     const json& c = cases[ci];
     const std::string case_name = c.at("name").get<std::string>() + (ci > 0 && ci + 1 == cases.size() && cases.size() > 2 ? " (again)" : "");
@@ -255,7 +262,7 @@ TEST_P(GoldenModel, MatchesOnnxRuntime) {
       const std::string err = compare_output((*outs)[i], expected[i], atol, rtol, &report);
       std::printf("[ golden   ]     %-22s %s %s\n", fetches[i].c_str(), report.c_str(), err.empty() ? "OK" : "FAIL");
       EXPECT_TRUE(err.empty()) << p.model << "/" << case_name << " output '" << fetches[i] << "' (threads=" << p.threads
-                               << "): " << err;
+                               << (p.optimize ? "" : ", optimize=false") << "): " << err;
     }
   }
   const MemoryStats mem = session.value()->memory();
