@@ -215,7 +215,9 @@ TEST_P(GoldenModel, MatchesOnnxRuntime) {
   ASSERT_FALSE(manifest.is_discarded()) << dir << "/manifest.json is not valid JSON";
   const double atol = manifest.at("tolerance").at("atol").get<double>();
   const double rtol = manifest.at("tolerance").at("rtol").get<double>();
-  const std::string model_path = dir + "/" + manifest.at("model").get<std::string>();
+  // Relative to the model's golden directory, or absolute.
+  const std::string model_rel = manifest.at("model").get<std::string>();
+  const std::string model_path = !model_rel.empty() && model_rel[0] == '/' ? model_rel : dir + "/" + model_rel;
 
   auto model = read_bytes(model_path);
   ASSERT_TRUE(model.is_ok()) << model.status().to_string() << "; " << kHowToPrepare;
