@@ -370,6 +370,7 @@ async function benchRun(cfg) {
     stage = 'memory';
     result.memory = await wasmMemory();
     result.info = rt.info();
+    result.workersStarted = (window.__benchWorkers || []).slice();
   } catch (e) {
     result.error = { stage, message: errorText(e) };
     log(`${cfg.runtime}: ERROR in ${stage}: ${result.error.message}`);

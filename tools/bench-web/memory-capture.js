@@ -1,4 +1,4 @@
-// Records the WebAssembly.Memory objects of this page (both runtimes create theirs in JS for pthreads;
+// Records the WebAssembly.Memory objects and Workers of this page (both runtimes create theirs in JS for pthreads;
 // a memory a module defines and exports is caught at instantiation). Read by bench-page.mjs as
 // window.__benchWasmMemories. Loaded as a classic script before anything else.
 (function () {
@@ -46,4 +46,18 @@
   }
   wrapInstantiate('instantiate');
   wrapInstantiate('instantiateStreaming');
+
+  // Counts the Workers the page starts (the runtimes' pthread pools), as evidence of the thread setup.
+  var OrigWorker = window.Worker;
+  var workers = [];
+  window.__benchWorkers = workers;
+  if (typeof OrigWorker === 'function') {
+    window.Worker = new Proxy(OrigWorker, {
+      construct: function (target, args, newTarget) {
+        var w = Reflect.construct(target, args, newTarget);
+        workers.push(String(args[0]).replace(/^.*\//, ''));
+        return w;
+      },
+    });
+  }
 })();
