@@ -20,8 +20,7 @@ std::vector<float> data(int64_t n, float lo, float hi) {
   return v;
 }
 
-template <bool kSimd>
-void BM_Unary(benchmark::State& state, UnaryOp op) {
+void BM_Unary(benchmark::State& state, UnaryOp op, bool kSimd) {
   const int64_t n = state.range(0);
   std::vector<float> x = data(n, -5, 5), y(static_cast<size_t>(n));
   UnaryParams p{0.2f, 0.5f, 0};
@@ -36,8 +35,7 @@ void BM_Unary(benchmark::State& state, UnaryOp op) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 
-template <bool kSimd>
-void BM_Binary(benchmark::State& state, BinaryOp op, int64_t sb) {
+void BM_Binary(benchmark::State& state, BinaryOp op, int64_t sb, bool kSimd) {
   const int64_t n = state.range(0);
   std::vector<float> a = data(n, 0.5f, 2), b = data(n, 0.5f, 2), y(static_cast<size_t>(n));
   for (auto _ : state) {
@@ -67,8 +65,8 @@ void BM_BroadcastPerChannel(benchmark::State& state) {
 }
 
 #define EI_UNARY_BENCH(name, op)                                                     \
-  BENCHMARK_CAPTURE(BM_Unary<false>, name##_reference, op)->Arg(1 << 16);             \
-  BENCHMARK_CAPTURE(BM_Unary<true>, name##_simd128, op)->Arg(1 << 16);
+  BENCHMARK_CAPTURE(BM_Unary, name##_reference, op, false)->Arg(1 << 16);            \
+  BENCHMARK_CAPTURE(BM_Unary, name##_simd128, op, true)->Arg(1 << 16);
 
 EI_UNARY_BENCH(relu, UnaryOp::kRelu)
 EI_UNARY_BENCH(hardswish, UnaryOp::kHardSwish)
@@ -78,11 +76,11 @@ EI_UNARY_BENCH(tanh, UnaryOp::kTanh)
 EI_UNARY_BENCH(erf, UnaryOp::kErf)
 EI_UNARY_BENCH(gelu, UnaryOp::kGeluErf)
 
-BENCHMARK_CAPTURE(BM_Binary<false>, add_vv_reference, BinaryOp::kAdd, 1)->Arg(1 << 16);
-BENCHMARK_CAPTURE(BM_Binary<true>, add_vv_simd128, BinaryOp::kAdd, 1)->Arg(1 << 16);
-BENCHMARK_CAPTURE(BM_Binary<false>, mul_vs_reference, BinaryOp::kMul, 0)->Arg(1 << 16);
-BENCHMARK_CAPTURE(BM_Binary<true>, mul_vs_simd128, BinaryOp::kMul, 0)->Arg(1 << 16);
-BENCHMARK_CAPTURE(BM_Binary<true>, max_vv_simd128, BinaryOp::kMax, 1)->Arg(1 << 16);
+BENCHMARK_CAPTURE(BM_Binary, add_vv_reference, BinaryOp::kAdd, 1, false)->Arg(1 << 16);
+BENCHMARK_CAPTURE(BM_Binary, add_vv_simd128, BinaryOp::kAdd, 1, true)->Arg(1 << 16);
+BENCHMARK_CAPTURE(BM_Binary, mul_vs_reference, BinaryOp::kMul, 0, false)->Arg(1 << 16);
+BENCHMARK_CAPTURE(BM_Binary, mul_vs_simd128, BinaryOp::kMul, 0, true)->Arg(1 << 16);
+BENCHMARK_CAPTURE(BM_Binary, max_vv_simd128, BinaryOp::kMax, 1, true)->Arg(1 << 16);
 BENCHMARK(BM_BroadcastPerChannel)->Args({16, 160 * 160})->Args({96, 20 * 20})->Args({256, 1});
 
 }  // namespace
