@@ -5,6 +5,7 @@
 #include "kernels/elementwise/elementwise.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -108,7 +109,7 @@ TEST(ElementwiseKernel, RoundIsHalfToEven) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(y[i], want[i]) << x[i];
 }
 
-// exp and sigmoid within 2 ulp of the double-precision result rounded to float; tanh within 3.
+// exp, sigmoid and tanh within 2 ulp of the double-precision result rounded to float.
 TEST(ElementwiseKernel, TranscendentalsWithinStatedUlp) {
   struct Case {
     UnaryOp op;
@@ -121,8 +122,8 @@ TEST(ElementwiseKernel, TranscendentalsWithinStatedUlp) {
       {UnaryOp::kExp, "Exp", -87.0f, 88.7f, 2, [](double v) { return std::exp(v); }},
       {UnaryOp::kExp, "Exp(small)", -1.0f, 1.0f, 2, [](double v) { return std::exp(v); }},
       {UnaryOp::kSigmoid, "Sigmoid", -30.0f, 30.0f, 2, [](double v) { return 1.0 / (1.0 + std::exp(-v)); }},
-      {UnaryOp::kTanh, "Tanh", -10.0f, 10.0f, 3, [](double v) { return std::tanh(v); }},
-      {UnaryOp::kTanh, "Tanh(small)", -1.0f, 1.0f, 3, [](double v) { return std::tanh(v); }},
+      {UnaryOp::kTanh, "Tanh", -10.0f, 10.0f, 2, [](double v) { return std::tanh(v); }},
+      {UnaryOp::kTanh, "Tanh(small)", -1.0f, 1.0f, 2, [](double v) { return std::tanh(v); }},
   };
   uint32_t seed = 100;
   for (const Case& c : cases) {
@@ -136,6 +137,7 @@ TEST(ElementwiseKernel, TranscendentalsWithinStatedUlp) {
       if (u > worst) { worst = u; worst_x = x[i]; }
     }
     EXPECT_LE(worst, c.max_ulp) << c.name << " worst at x=" << worst_x;
+    std::printf("  %s: max %.0f ulp (at x=%g)\n", c.name, worst, worst_x);
   }
 }
 
@@ -146,6 +148,7 @@ TEST(ElementwiseKernel, ErfWithinStatedAbsoluteError) {
   double worst = 0;
   for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::fabs(y[i] - std::erf(static_cast<double>(x[i]))));
   EXPECT_LE(worst, 5e-7);
+  std::printf("  Erf: max abs error %.3g\n", worst);
   // Relative accuracy near 0, where erf(x) ~ 1.128 x.
   std::vector<float> xs = random_vec(n, 8, -1e-3f, 1e-3f), ys(static_cast<size_t>(n));
   f32_unary__simd128(UnaryOp::kErf, UnaryParams{}, xs.data(), ys.data(), n);
