@@ -5,6 +5,11 @@
 namespace edgeinfer {
 
 ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads)) {
+#if defined(EDGEINFER_NO_THREADS) || (defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__))
+  // Builds without threads (the simd and baseline wasm variants): std::thread would abort, so every
+  // parallel_for runs inline on the calling thread.
+  num_threads_ = 1;
+#endif
   for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
