@@ -93,6 +93,11 @@ TEST(SoftmaxOp, LargeValuesStableAndThreadsAgree) {
     Tensor c = run1(op, 13, x, {attr_int("axis", 0)}, 1);
     Tensor d = run1(op, 13, x, {attr_int("axis", 0)}, 2);
     EXPECT_TENSOR_EQ(c, d);
+    EXPECT_TENSOR_NEAR(c, naive_softmax(x, 0, false, std::string(op) == "LogSoftmax"), 1e-4f, 1e-5f);
+    // A single outer block with many columns: split into column chunks.
+    Tensor seg = random_f32({1, 19, 37, 41}, 11, -6.0f, 6.0f);
+    Tensor e = run1(op, 13, seg, {attr_int("axis", 1)}, 2);
+    EXPECT_TENSOR_NEAR(e, naive_softmax(seg, 1, false, std::string(op) == "LogSoftmax"), 1e-5f, 1e-5f);
   }
   Tensor s = run1("Softmax", 13, x, {attr_int("axis", 1)});
   for (int64_t r = 0; r < 64; ++r) {

@@ -46,9 +46,16 @@ class SoftmaxKernel : public Kernel {
         kernels::f32_softmax_rows(src + b * n, dst + b * n, e - b, n, log);
       });
     } else {
+      // Tasks are (outer block, column chunk) so a single block, [1, C, H, W] at axis 1, still splits.
       const int64_t block = n * inner;
-      ctx.pool().parallel_for(outer, std::max<int64_t>(1, 16384 / block), [&](int64_t b, int64_t e) {
-        for (int64_t o = b; o < e; ++o) kernels::f32_softmax_strided(src + o * block, dst + o * block, n, inner, log);
+      const int64_t chunk = std::max<int64_t>(16, std::min<int64_t>(inner, 32768 / n) / 16 * 16);
+      const int64_t nchunks = (inner + chunk - 1) / chunk;
+      ctx.pool().parallel_for(outer * nchunks, 1, [&](int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) {
+          const int64_t o = t / nchunks, j0 = (t % nchunks) * chunk;
+          kernels::f32_softmax_strided(src + o * block + j0, dst + o * block + j0, n, std::min(chunk, inner - j0), inner,
+                                       log);
+        }
       });
     }
     return Status::ok();

@@ -2,6 +2,8 @@
 // normal float rather than 0, and NaN propagates. Shared by the kernel families of this engineer.
 #pragma once
 
+#include <cmath>
+
 #include "kernels/simd.h"
 
 #if EDGEINFER_SIMD128

@@ -50,44 +50,44 @@ void f32_softmax_rows__simd128(const float* x, float* y, int64_t rows, int64_t n
   }
 }
 
-void f32_softmax_strided__simd128(const float* x, float* y, int64_t n, int64_t inner, bool log) {
+void f32_softmax_strided__simd128(const float* x, float* y, int64_t n, int64_t width, int64_t stride, bool log) {
   if (n == 0) return;
   int64_t j = 0;
-  for (; j + 4 <= inner; j += 4) {
+  for (; j + 4 <= width; j += 4) {
     v128_t mx = wasm_v128_load(x + j);
-    for (int64_t i = 1; i < n; ++i) mx = wasm_f32x4_max(mx, wasm_v128_load(x + i * inner + j));
+    for (int64_t i = 1; i < n; ++i) mx = wasm_f32x4_max(mx, wasm_v128_load(x + i * stride + j));
     v128_t sum = wasm_f32x4_splat(0.0f);
     if (log) {
       for (int64_t i = 0; i < n; ++i)
-        sum = wasm_f32x4_add(sum, f32x4_exp(wasm_f32x4_sub(wasm_v128_load(x + i * inner + j), mx)));
+        sum = wasm_f32x4_add(sum, f32x4_exp(wasm_f32x4_sub(wasm_v128_load(x + i * stride + j), mx)));
       float s[4];
       wasm_v128_store(s, sum);
       for (float& v : s) v = std::log(v);
       const v128_t shift = wasm_f32x4_add(mx, wasm_v128_load(s));
       for (int64_t i = 0; i < n; ++i)
-        wasm_v128_store(y + i * inner + j, wasm_f32x4_sub(wasm_v128_load(x + i * inner + j), shift));
+        wasm_v128_store(y + i * stride + j, wasm_f32x4_sub(wasm_v128_load(x + i * stride + j), shift));
     } else {
       for (int64_t i = 0; i < n; ++i) {
-        v128_t e = f32x4_exp(wasm_f32x4_sub(wasm_v128_load(x + i * inner + j), mx));
-        wasm_v128_store(y + i * inner + j, e);
+        v128_t e = f32x4_exp(wasm_f32x4_sub(wasm_v128_load(x + i * stride + j), mx));
+        wasm_v128_store(y + i * stride + j, e);
         sum = wasm_f32x4_add(sum, e);
       }
       const v128_t inv = wasm_f32x4_div(wasm_f32x4_splat(1.0f), sum);
       for (int64_t i = 0; i < n; ++i)
-        wasm_v128_store(y + i * inner + j, wasm_f32x4_mul(wasm_v128_load(y + i * inner + j), inv));
+        wasm_v128_store(y + i * stride + j, wasm_f32x4_mul(wasm_v128_load(y + i * stride + j), inv));
     }
   }
-  for (; j < inner; ++j) {
+  for (; j < width; ++j) {
     float mx = x[j];
-    for (int64_t i = 1; i < n; ++i) mx = x[i * inner + j] > mx ? x[i * inner + j] : mx;
+    for (int64_t i = 1; i < n; ++i) mx = x[i * stride + j] > mx ? x[i * stride + j] : mx;
     float sum = 0.0f;
-    for (int64_t i = 0; i < n; ++i) sum += exp1(x[i * inner + j] - mx);
+    for (int64_t i = 0; i < n; ++i) sum += exp1(x[i * stride + j] - mx);
     if (log) {
       const float shift = mx + std::log(sum);
-      for (int64_t i = 0; i < n; ++i) y[i * inner + j] = x[i * inner + j] - shift;
+      for (int64_t i = 0; i < n; ++i) y[i * stride + j] = x[i * stride + j] - shift;
     } else {
       const float inv = 1.0f / sum;
-      for (int64_t i = 0; i < n; ++i) y[i * inner + j] = exp1(x[i * inner + j] - mx) * inv;
+      for (int64_t i = 0; i < n; ++i) y[i * stride + j] = exp1(x[i * stride + j] - mx) * inv;
     }
   }
 }

@@ -26,19 +26,19 @@ void f32_softmax_rows__ref(const float* x, float* y, int64_t rows, int64_t n, bo
   }
 }
 
-void f32_softmax_strided__ref(const float* x, float* y, int64_t n, int64_t inner, bool log) {
+void f32_softmax_strided__ref(const float* x, float* y, int64_t n, int64_t width, int64_t stride, bool log) {
   if (n == 0) return;
-  for (int64_t j = 0; j < inner; ++j) {
+  for (int64_t j = 0; j < width; ++j) {
     float mx = x[j];
-    for (int64_t i = 1; i < n; ++i) mx = x[i * inner + j] > mx ? x[i * inner + j] : mx;
+    for (int64_t i = 1; i < n; ++i) mx = x[i * stride + j] > mx ? x[i * stride + j] : mx;
     float sum = 0.0f;
-    for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i * inner + j] - mx);
+    for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i * stride + j] - mx);
     if (log) {
       const float shift = mx + std::log(sum);
-      for (int64_t i = 0; i < n; ++i) y[i * inner + j] = x[i * inner + j] - shift;
+      for (int64_t i = 0; i < n; ++i) y[i * stride + j] = x[i * stride + j] - shift;
     } else {
       const float inv = 1.0f / sum;
-      for (int64_t i = 0; i < n; ++i) y[i * inner + j] = std::exp(x[i * inner + j] - mx) * inv;
+      for (int64_t i = 0; i < n; ++i) y[i * stride + j] = std::exp(x[i * stride + j] - mx) * inv;
     }
   }
 }

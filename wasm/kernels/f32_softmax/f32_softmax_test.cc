@@ -47,11 +47,14 @@ TEST(F32SoftmaxKernel, StridedMatchesReference) {
   for (bool log : {false, true})
     for (int64_t n : {1, 2, 7, 64})
       for (int64_t inner : {1, 3, 4, 5, 8, 9, 130}) {
-        Tensor x = random_f32({n, inner}, seed++, -10.0f, 10.0f);
-        std::vector<float> a(n * inner), b(n * inner);
-        f32_softmax_strided__ref(x.data<float>(), a.data(), n, inner, log);
-        f32_softmax_strided__simd128(x.data<float>(), b.data(), n, inner, log);
-        for (int64_t i = 0; i < n * inner; ++i) ASSERT_NEAR(b[i], a[i], 2e-6f + 2e-6f * std::fabs(a[i]));
+        // Columns [2, 2 + width) of a wider block, so the stride differs from the width.
+        const int64_t width = inner, stride = inner + 3;
+        Tensor x = random_f32({n, stride}, seed++, -10.0f, 10.0f);
+        std::vector<float> a(n * stride, -7.0f), b(n * stride, -7.0f);
+        f32_softmax_strided__ref(x.data<float>() + 2, a.data() + 2, n, width, stride, log);
+        f32_softmax_strided__simd128(x.data<float>() + 2, b.data() + 2, n, width, stride, log);
+        for (int64_t i = 0; i < n * stride; ++i) ASSERT_NEAR(b[i], a[i], 2e-6f + 2e-6f * std::fabs(a[i]));
+        for (int64_t i = 0; i < n; ++i) ASSERT_EQ(b[i * stride], -7.0f);  // untouched outside the columns
       }
 }
 #endif
