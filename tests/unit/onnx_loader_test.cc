@@ -120,6 +120,14 @@ void expect_same_graph(const Graph& a, const Graph& b, const std::string& where 
   }
 }
 
+std::string read_file(const std::string& path, bool* ok) {
+  std::ifstream f(path, std::ios::binary);
+  *ok = static_cast<bool>(f);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
 // Every combination of encodings the loader must accept.
 std::vector<WriterOptions> all_encodings() {
   std::vector<WriterOptions> out;
@@ -875,6 +883,76 @@ TEST(OnnxLoaderErrors, GraphStructureProblems) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Models written by the onnx Python package (tests/fuzz/make_seeds.py): an independent encoder.
+
+std::string seed_path(const std::string& name) {
+  std::string here = __FILE__;
+  return here.substr(0, here.rfind('/')) + "/../fuzz/corpus/seed_" + name + ".onnx";
+}
+
+TEST(OnnxLoaderPythonSeeds, DtypesTypedFieldsEqualRawData) {
+  bool ok = false;
+  const std::string bytes = read_file(seed_path("dtypes"), &ok);
+  if (!ok) GTEST_SKIP() << "seed not present";
+  Model m = load_ok(bytes);
+  for (int i = 0; i < 11; ++i) {
+    const Value& typed = value(m.graph, "typed" + std::to_string(i));
+    const Value& raw = value(m.graph, "raw" + std::to_string(i));
+    SCOPED_TRACE(dtype_name(typed.dtype));
+    EXPECT_TRUE(typed.is_initializer);
+    EXPECT_EQ(typed.dims, (Shape{2, 3}));
+    EXPECT_TRUE(same_bytes(typed.initializer, raw.initializer));
+    for (int64_t k = 0; k < 6; ++k) {
+      const Tensor& t = typed.initializer;
+      const double v = t.dtype() == DataType::kFloat32   ? t.data<float>()[k]
+                       : t.dtype() == DataType::kFloat64 ? t.data<double>()[k]
+                                                          : static_cast<double>(get_int(t, k));
+      EXPECT_EQ(v, k % 2) << k;
+    }
+  }
+}
+
+TEST(OnnxLoaderPythonSeeds, AttributesIfLoopOpset8) {
+  bool ok = false;
+  const std::string attrs_bytes = read_file(seed_path("attributes"), &ok);
+  if (!ok) GTEST_SKIP() << "seeds not present";
+  Model m = load_ok(attrs_bytes);
+  ASSERT_EQ(m.graph.nodes.size(), 1u);
+  const Attributes& a = m.graph.nodes[0].attrs;
+  EXPECT_EQ(m.graph.nodes[0].domain, "my.domain");
+  EXPECT_EQ(a.get_float("f", 0), 1.5f);
+  EXPECT_EQ(a.get_int("i", 0), -7);
+  EXPECT_EQ(a.get_string("s", ""), "text");
+  EXPECT_EQ(get_int(a.find("t")->t, 1), -4);
+  EXPECT_EQ(a.find("g")->g->nodes[0].op_type, "Neg");
+  EXPECT_EQ(a.get_floats("floats"), (std::vector<float>{1.0f, 2.5f}));
+  EXPECT_EQ(a.get_ints("ints"), (std::vector<int64_t>{1, -2, int64_t{1} << 40}));
+  EXPECT_EQ(a.find("strings")->strings, (std::vector<std::string>{"a", ""}));
+  ASSERT_EQ(a.find("tensors")->tensors.size(), 2u);
+  EXPECT_EQ(a.find("tensors")->tensors[0].data<uint8_t>()[3], 3);
+  EXPECT_EQ(a.find("tensors")->tensors[1].dtype(), DataType::kFloat16);
+  EXPECT_EQ(a.find("tensors")->tensors[1].data<uint16_t>()[1], 0x4000);  // 2.0 in binary16
+  EXPECT_EQ(a.find("graphs")->graphs.size(), 2u);
+  EXPECT_EQ(value(m.graph, "x").dim_params, (std::vector<std::string>{"N", "", ""}));
+  EXPECT_EQ(value(m.graph, "x").dims, (Shape{-1, 3, -1}));
+
+  Model iff = load_ok(read_file(seed_path("if_outer_scope"), &ok));
+  ASSERT_EQ(iff.graph.nodes.size(), 2u);
+  EXPECT_EQ(iff.graph.nodes[1].op_type, "If");
+  EXPECT_TRUE(value(*iff.graph.nodes[1].attrs.find("else_branch")->g, "a").is_outer_scope);
+
+  Model loop = load_ok(read_file(seed_path("loop"), &ok));
+  EXPECT_EQ(loop.graph.nodes[0].inputs[1], -1);
+  EXPECT_TRUE(value(*loop.graph.nodes[0].attrs.find("body")->g, "step").is_outer_scope);
+
+  Model o8 = load_ok(read_file(seed_path("opset8"), &ok));
+  EXPECT_EQ(o8.opset(""), 8);
+  EXPECT_EQ(o8.ir_version, 3);
+  EXPECT_EQ(names(o8.graph, o8.graph.inputs), std::vector<std::string>{"x2"});
+  EXPECT_EQ(value(o8.graph, "h").dim_params, (std::vector<std::string>{"batch", ""}));
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Real models (skipped when the files are absent). Expected numbers come from the onnx Python package:
 // top-level node count, If/Loop subgraphs (recursive), nodes including GRAPH subgraphs, top-level
 // initializer elements and the sum of their finite float32 values, elements and finite sum of the top-level
@@ -894,14 +972,6 @@ struct RealModel {
 const RealModel kRealModels[] = {
 #include "onnx_real_models.inc"
 };
-
-std::string read_file(const std::string& path, bool* ok) {
-  std::ifstream f(path, std::ios::binary);
-  *ok = static_cast<bool>(f);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 int count_subgraphs(const Graph& g) {
   int c = 0;
