@@ -4,10 +4,17 @@
 
 namespace edgeinfer {
 
+namespace {
+constexpr int kSpinsBeforeSleep = 20000;
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+}  // namespace
+
 ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads)) {
-#if defined(EDGEINFER_NO_THREADS) || (defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__))
-  // Builds without threads (the simd and baseline wasm variants): std::thread would abort, so every
-  // parallel_for runs inline on the calling thread.
+#if defined(EDGEINFER_NO_THREADS)
   num_threads_ = 1;
 #endif
   for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
@@ -22,22 +29,13 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::take_chunks() {
+void ThreadPool::take_chunks(Job& job) {
   for (;;) {
-    int64_t begin = next_.fetch_add(grain_, std::memory_order_relaxed);
-    if (begin >= n_) break;
-    thunk_(ctx_, begin, std::min(n_, begin + grain_));
+    int64_t begin = job.next.fetch_add(job.grain, std::memory_order_relaxed);
+    if (begin >= job.n) break;
+    job.thunk(job.ctx, begin, std::min(job.n, begin + job.grain));
   }
 }
-
-namespace {
-constexpr int kSpinsBeforeSleep = 20000;
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-}  // namespace
 
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
@@ -57,8 +55,11 @@ void ThreadPool::worker_loop() {
     }
     if (stop_.load()) return;
     seen = gen;
-    take_chunks();
-    active_.fetch_sub(1, std::memory_order_acq_rel);
+    // Join, then look for the job: if the caller has already closed it (job_ null), the job may be
+    // gone, and this worker touches nothing. All seq_cst: pairs with the caller's close-then-wait.
+    joined_.fetch_add(1);
+    if (Job* job = job_.load()) take_chunks(*job);
+    joined_.fetch_sub(1);
   }
 }
 
@@ -68,21 +69,21 @@ void ThreadPool::run(int64_t n, int64_t grain, Thunk thunk, void* ctx) {
     for (int64_t b = 0; b < n; b += grain) thunk(ctx, b, std::min(n, b + grain));
     return;
   }
-  // Every worker has finished the previous job (active_ reached 0), so none reads these fields now.
-  thunk_ = thunk;
-  ctx_ = ctx;
-  n_ = n;
-  grain_ = grain;
-  next_.store(0, std::memory_order_relaxed);
-  active_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-  generation_.fetch_add(1);  // seq_cst: pairs with a worker's sleepers_ increment before it sleeps
+  Job job;
+  job.thunk = thunk;
+  job.ctx = ctx;
+  job.n = n;
+  job.grain = grain;
+  job_.store(&job);
+  generation_.fetch_add(1);
   if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mu_);
     wake_.notify_all();
   }
-  take_chunks();
-  // Workers finish their last chunk quickly once the counter is exhausted; spin briefly, then yield.
-  while (active_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  take_chunks(job);
+  job_.store(nullptr);
+  // Wait only for workers that joined and may still be running a chunk.
+  while (joined_.load() != 0) std::this_thread::yield();
 }
 
 }  // namespace edgeinfer

@@ -1,8 +1,9 @@
-// A fixed pool of worker threads started once (in wasm: at session creation, from Emscripten's
-// prestarted pthread pool). parallel_for splits [0, n) into chunks that the calling thread and the
-// workers take from a shared counter, so uneven chunks balance themselves. Between jobs a worker
-// spins briefly before sleeping on a condition variable: consecutive operators of one inference
-// then start without a futex wake-up each.
+// A fixed pool of worker threads started once per session (in wasm from Emscripten's prestarted
+// pthread pool). parallel_for splits [0, n) into chunks that the calling thread and the workers take
+// from a shared counter, so uneven chunks balance themselves. The caller never waits for a worker that
+// has not joined the job: on a busy machine a worker that is not scheduled simply does not help,
+// instead of stalling every operator until it runs. Between jobs a worker spins briefly before
+// sleeping, so consecutive operators start without a futex wake-up each.
 #pragma once
 
 #include <atomic>
@@ -31,17 +32,23 @@ class ThreadPool {
   template <typename F>
   void parallel_for(int64_t n, int64_t grain, F&& fn) {
     if (n <= 0) return;
-    auto thunk = [](void* ctx, int64_t b, int64_t e) { (*static_cast<F*>(ctx))(b, e); };
-    run(n, grain, thunk, &fn);
+    auto thunk = [](void* ctx, int64_t b, int64_t e) { (*static_cast<std::remove_reference_t<F>*>(ctx))(b, e); };
+    run(n, grain, thunk, const_cast<void*>(static_cast<const void*>(&fn)));
   }
   template <typename F>
   void parallel_for(int64_t n, F&& fn) { parallel_for(n, 0, std::forward<F>(fn)); }
 
  private:
   using Thunk = void (*)(void*, int64_t, int64_t);
+  struct Job {
+    Thunk thunk;
+    void* ctx;
+    int64_t n, grain;
+    std::atomic<int64_t> next{0};
+  };
   void run(int64_t n, int64_t grain, Thunk thunk, void* ctx);
   void worker_loop();
-  void take_chunks();
+  static void take_chunks(Job& job);
 
   int num_threads_;
   std::vector<std::thread> workers_;
@@ -50,12 +57,8 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> sleepers_{0};
-  // The current job.
-  Thunk thunk_ = nullptr;
-  void* ctx_ = nullptr;
-  int64_t n_ = 0, grain_ = 1;
-  std::atomic<int64_t> next_{0};
-  std::atomic<int> active_{0};
+  std::atomic<Job*> job_{nullptr};  // the open job, null once its caller has finished its own share
+  std::atomic<int> joined_{0};      // workers currently inside a job
 };
 
 }  // namespace edgeinfer
