@@ -127,6 +127,7 @@ class ConvKernel final : public Kernel {
   size_t owned_bytes() const override {
     return (packed_.size() + dw_w_.size() + dw_b_.size()) * sizeof(float);
   }
+  bool copied_constant_input(int i) const override { return prepacked_ && (i == 1 || i == 2); }
 
  private:
   // What packing needs comes from W alone: c_out, Cg and the kernel.

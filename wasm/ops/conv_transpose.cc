@@ -80,6 +80,7 @@ class ConvTransposeKernel final : public Kernel {
   }
 
   size_t owned_bytes() const override { return packed_.size() * sizeof(float); }
+  bool copied_constant_input(int i) const override { return prepacked_ && i == 1; }
 
  private:
   ConvAttrs attrs_;

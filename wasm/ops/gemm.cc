@@ -152,6 +152,7 @@ class GemmKernel final : public Kernel {
   }
 
   size_t owned_bytes() const override { return packed_.size() * sizeof(float); }
+  bool copied_constant_input(int i) const override { return prepacked_ && i == 1; }
 
  private:
   void pack(const float* b, const float* bias, size_t bias_stride, float* dst, ThreadPool* pool, int64_t k = -1,

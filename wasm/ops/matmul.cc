@@ -147,6 +147,7 @@ class MatMulKernel final : public Kernel {
   }
 
   size_t owned_bytes() const override { return packed_.size() * sizeof(float); }
+  bool copied_constant_input(int i) const override { return prepacked_ && i == 1; }
 
  private:
   Activation act_;

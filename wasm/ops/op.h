@@ -138,6 +138,9 @@ class Kernel {
   virtual Status run(RunContext& ctx) = 0;
   // Bytes the kernel holds itself (prepacked weights), counted in the session's memory figure.
   virtual size_t owned_bytes() const { return 0; }
+  // True when the kernel keeps its own (prepacked) copy of constant input i and reads only its shape
+  // at run time; the session then frees the original weights.
+  virtual bool copied_constant_input(int i) const { return false; }
 };
 
 using KernelFactory = Result<std::unique_ptr<Kernel>> (*)(const KernelInit& init);

@@ -136,6 +136,7 @@ class GraphExecutor::SubgraphScope : public GraphExecutor::Scope, public Subgrap
 GraphExecutor::GraphExecutor(const Graph& graph, const std::map<std::string, int64_t>& opsets, ThreadPool* pool)
     : graph_(graph), opsets_(opsets), pool_(pool) {
   last_use_.assign(graph_.values.size(), -1);
+  subgraph_read_.assign(graph_.values.size(), false);
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
     const Node& node = graph_.nodes[i];
     for (int in : node.inputs)
@@ -148,7 +149,10 @@ GraphExecutor::GraphExecutor(const Graph& graph, const std::map<std::string, int
       }
       for (const std::string& n : names) {
         int id = graph_.find_value(n);
-        if (id >= 0) last_use_[static_cast<size_t>(id)] = static_cast<int>(i);
+        if (id >= 0) {
+          last_use_[static_cast<size_t>(id)] = static_cast<int>(i);
+          subgraph_read_[static_cast<size_t>(id)] = true;
+        }
       }
     }
   }
@@ -182,6 +186,28 @@ Status GraphExecutor::create_kernels() {
     }
   }
   return Status::ok();
+}
+
+std::vector<int> GraphExecutor::copied_initializers() const {
+  std::vector<int> readers(graph_.values.size(), 0), copied(graph_.values.size(), 0);
+  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+    const Node& node = graph_.nodes[i];
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      const int in = node.inputs[k];
+      if (in < 0) continue;
+      ++readers[static_cast<size_t>(in)];
+      if (kernels_[i]->copied_constant_input(static_cast<int>(k))) ++copied[static_cast<size_t>(in)];
+    }
+  }
+  std::vector<int> out;
+  for (size_t v = 0; v < graph_.values.size(); ++v) {
+    const Value& value = graph_.values[v];
+    // last_use_ beyond the last node marks graph outputs.
+    if (value.is_initializer && readers[v] > 0 && copied[v] == readers[v] && !subgraph_read_[v] &&
+        last_use_[v] < static_cast<int>(graph_.nodes.size()))
+      out.push_back(static_cast<int>(v));
+  }
+  return out;
 }
 
 size_t GraphExecutor::kernel_owned_bytes() const {

@@ -55,6 +55,9 @@ class GraphExecutor {
   Status plan_for(const std::vector<TensorInfo>& inputs, const Scope* outer);
 
   size_t kernel_owned_bytes() const;
+  // Initializers (value ids) that every reader has copied into its own prepacked form; their data
+  // is not read at run time (graph outputs and subgraph references excluded).
+  std::vector<int> copied_initializers() const;
   ExecutionStats stats() const { return stats_; }
 
  private:
@@ -72,6 +75,7 @@ class GraphExecutor {
   std::vector<int64_t> node_opsets_;                  // per node
   std::map<const Graph*, std::unique_ptr<GraphExecutor>> subgraphs_;
   std::vector<int> last_use_;                         // per value: last node index that reads it
+  std::vector<bool> subgraph_read_;                   // per value: read by a subgraph (outer scope)
   std::vector<std::pair<std::vector<TensorInfo>, std::shared_ptr<Plan>>> plan_cache_;
   std::vector<uint8_t> arena_storage_;
   ExecutionStats stats_;

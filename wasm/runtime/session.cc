@@ -46,7 +46,7 @@ int64_t count_parameters(const Graph& g) {
 size_t initializer_bytes(const Graph& g) {
   size_t n = 0;
   for (const Value& v : g.values)
-    if (v.is_initializer && !v.initializer.empty()) n += v.initializer.nbytes();
+    if (v.is_initializer && v.initializer.owns_data()) n += v.initializer.nbytes();
   for (const Node& node : g.nodes)
     for (const Attribute& a : node.attrs.all()) {
       if (a.g) n += initializer_bytes(*a.g);
@@ -150,6 +150,11 @@ Result<std::unique_ptr<Session>> Session::create(Model model, const SessionOptio
   impl->pool = std::make_unique<ThreadPool>(options.num_threads);
   impl->executor = std::make_unique<GraphExecutor>(impl->model.graph, impl->model.opsets, impl->pool.get());
   EI_RETURN_IF_ERROR(impl->executor->create_kernels());
+  // Weights that kernels prepacked are not read again: keep their dtype and shape, free the bytes.
+  for (int id : impl->executor->copied_initializers()) {
+    Tensor& t = impl->model.graph.values[static_cast<size_t>(id)].initializer;
+    t = Tensor::view(t.dtype(), t.shape(), nullptr);
+  }
 
   // Check the whole graph now: with the declared shapes when they are all fixed, else with symbolic
   // dims set to 1, where only an unsupported construct is certain to fail later as well.
