@@ -1,5 +1,6 @@
-// libFuzzer target for the ONNX reader: any byte string must give a Model or a Status, never a crash,
-// a hang, an out-of-bounds access or an allocation out of proportion to the input.
+// libFuzzer target for the ONNX reader and session creation: any byte string must give a Model or a
+// Status, and any loaded model a Session or a Status (checking, optimizing, creating kernels and the
+// trial plan), never a crash, a hang, an out-of-bounds access or an allocation out of proportion.
 // Build: CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DEDGEINFER_FUZZ=ON -DEDGEINFER_TESTS=OFF
 //        -DEDGEINFER_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo && ninja -C build/fuzz onnx_reader_fuzz
 // Run:   tests/fuzz/run_fuzz.sh [seconds]
@@ -8,6 +9,7 @@
 
 #include "ir/graph.h"
 #include "onnx/onnx_loader.h"
+#include "runtime/session.h"
 
 namespace {
 
@@ -44,6 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (model.is_ok()) {
     volatile size_t sink = walk(model.value().graph, 0);
     (void)sink;
+    auto session = edgeinfer::Session::create(std::move(model).value(), edgeinfer::SessionOptions{});
+    (void)session;
   }
   auto tensor = edgeinfer::load_onnx_tensor(data, size);
   (void)tensor;
