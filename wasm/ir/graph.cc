@@ -57,6 +57,22 @@ void Attributes::erase(const std::string& name) {
               list_.end());
 }
 
+bool has_subgraph(const Node& node) {
+  for (const Attribute& a : node.attrs.all())
+    if (a.g || !a.graphs.empty()) return true;
+  return false;
+}
+
+void collect_outer_names(const Graph& g, std::set<std::string>& names) {
+  for (const Value& v : g.values)
+    if (v.is_outer_scope) names.insert(v.name);
+  for (const Node& n : g.nodes)
+    for (const Attribute& a : n.attrs.all()) {
+      if (a.g) collect_outer_names(*a.g, names);
+      for (const auto& sg : a.graphs) collect_outer_names(*sg, names);
+    }
+}
+
 std::string Node::error_prefix() const { return "node '" + name + "' (" + op_type + "): "; }
 
 int Graph::find_value(const std::string& name) const {

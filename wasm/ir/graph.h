@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -102,6 +103,11 @@ struct Graph {
  private:
   std::unordered_map<std::string, int> index_;
 };
+
+// True when a node carries subgraph attributes (If, Loop, Scan).
+bool has_subgraph(const Node& node);
+// Names a subgraph reads from enclosing scopes, recursively through nested subgraphs.
+void collect_outer_names(const Graph& g, std::set<std::string>& names);
 
 struct Model {
   int64_t ir_version = 0;

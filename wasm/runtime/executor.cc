@@ -23,22 +23,7 @@ bool same_infos(const std::vector<TensorInfo>& a, const std::vector<TensorInfo>&
   return true;
 }
 
-bool has_subgraph(const Node& node) {
-  for (const Attribute& a : node.attrs.all())
-    if (a.g || !a.graphs.empty()) return true;
-  return false;
-}
 
-// Names a subgraph reads from enclosing scopes (recursively through nested subgraphs).
-void collect_outer_names(const Graph& g, std::set<std::string>& names) {
-  for (const Value& v : g.values)
-    if (v.is_outer_scope) names.insert(v.name);
-  for (const Node& n : g.nodes)
-    for (const Attribute& a : n.attrs.all()) {
-      if (a.g) collect_outer_names(*a.g, names);
-      for (const auto& sg : a.graphs) collect_outer_names(*sg, names);
-    }
-}
 
 Result<Tensor> aligned_scratch(size_t bytes) {
   if (bytes == 0) return Tensor();

@@ -16,21 +16,7 @@ namespace {
 // Folding a node whose output is much larger than its inputs would trade a cheap op for weight memory.
 constexpr int64_t kMaxFoldElements = 1 << 16;
 
-void collect_outer_names(const Graph& g, std::set<std::string>& names) {
-  for (const Value& v : g.values)
-    if (v.is_outer_scope) names.insert(v.name);
-  for (const Node& n : g.nodes)
-    for (const Attribute& a : n.attrs.all()) {
-      if (a.g) collect_outer_names(*a.g, names);
-      for (const auto& sg : a.graphs) collect_outer_names(*sg, names);
-    }
-}
 
-bool has_subgraph(const Node& node) {
-  for (const Attribute& a : node.attrs.all())
-    if (a.g || !a.graphs.empty()) return true;
-  return false;
-}
 
 // Use counts and the values that must keep their identity (graph outputs, subgraph references).
 struct Uses {
