@@ -9,7 +9,11 @@ MODEL="${1:-ppocr_det}"
 
 bash tools/setup.sh
 cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C build/native edgeinfer_cli >/dev/null
+mkdir -p build
+if ! ninja -C build/native edgeinfer_cli >build/main-build.log 2>&1; then
+  tail -30 build/main-build.log
+  exit 1
+fi
 [ -f "models/cache/golden/$MODEL/manifest.json" ] || bash models/prepare.sh >/dev/null
 
 GOLDEN="models/cache/golden/$MODEL"
