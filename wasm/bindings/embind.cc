@@ -8,6 +8,7 @@
 //     r.inputMetadata(), r.outputMetadata()      -> [{name, dtype: "float32", dims: [1, "batch", -1]}]
 //     r.run(feeds[, fetches])                    -> [{name, dtype, dims, data: Float32Array...}] | error
 //        feeds: [{name, dtype, dims, data}] or {name: {dtype | type, dims, data}}
+//        (run is JavaScript, wasm/bindings/run_staged.js, over staging()/runStaged()/releaseOutputs())
 //     r.info(), r.memory(), r.numThreads()
 //     r.release()  frees the native session (idempotent; later calls return an error object);
 //     r.delete()   frees the small JS handle itself (Embind), after release().
@@ -56,12 +57,6 @@ bool is_object(const val& v) { return v.typeOf().as<std::string>() == "object" &
 bool is_string(const val& v) { return v.typeOf().as<std::string>() == "string"; }
 bool is_number(const val& v) { return v.typeOf().as<std::string>() == "number"; }
 bool is_boolean(const val& v) { return v.typeOf().as<std::string>() == "boolean"; }
-bool is_array(const val& v) { return val::global("Array").call<bool>("isArray", v); }
-// A typed array (not a DataView): has BYTES_PER_ELEMENT.
-bool is_typed_array(const val& v) {
-  return is_object(v) && val::global("ArrayBuffer").call<bool>("isView", v) &&
-         !v["BYTES_PER_ELEMENT"].isUndefined();
-}
 std::string constructor_name(const val& v) {
   if (!is_object(v)) return v.typeOf().as<std::string>();
   val ctor = v["constructor"];
@@ -69,8 +64,6 @@ std::string constructor_name(const val& v) {
   val name = ctor["name"];
   return is_string(name) ? name.as<std::string>() : "object";
 }
-// A property of an object, or undefined when the object has none (getters are the caller's business).
-val prop(const val& obj, const char* key) { return is_object(obj) ? obj[key] : val::undefined(); }
 size_t array_length(const val& arr) { return arr["length"].as<size_t>(); }
 
 // Bytes of an ArrayBuffer or any ArrayBuffer view, as a Uint8Array over the same memory.
@@ -92,51 +85,6 @@ bool bytes_view(const val& v, val* out) {
 // A Uint8Array over wasm memory (built fresh each time: memory growth replaces the buffer).
 val heap_bytes(const void* p, size_t n) {
   return val(emscripten::typed_memory_view(n, static_cast<const uint8_t*>(p)));
-}
-
-// --- dtypes ---
-
-bool parse_dtype(const std::string& name, DataType* out) {
-  static const DataType kAll[] = {DataType::kFloat32, DataType::kUint8,  DataType::kInt8,    DataType::kUint16,
-                                  DataType::kInt16,   DataType::kInt32,  DataType::kInt64,   DataType::kBool,
-                                  DataType::kFloat16, DataType::kFloat64, DataType::kUint32, DataType::kUint64};
-  for (DataType t : kAll) {
-    if (name == dtype_name(t)) {
-      *out = t;
-      return true;
-    }
-  }
-  return false;
-}
-
-// The typed array that holds a dtype in JS (onnxruntime-web's choices: bool as Uint8Array, float16
-// as Uint16Array bits).
-const char* typed_array_name(DataType t) {
-  switch (t) {
-    case DataType::kFloat32: return "Float32Array";
-    case DataType::kFloat64: return "Float64Array";
-    case DataType::kUint8: return "Uint8Array";
-    case DataType::kInt8: return "Int8Array";
-    case DataType::kUint16: return "Uint16Array";
-    case DataType::kInt16: return "Int16Array";
-    case DataType::kInt32: return "Int32Array";
-    case DataType::kInt64: return "BigInt64Array";
-    case DataType::kUint32: return "Uint32Array";
-    case DataType::kUint64: return "BigUint64Array";
-    case DataType::kBool: return "Uint8Array";
-    case DataType::kFloat16: return "Uint16Array";
-    default: return nullptr;
-  }
-}
-
-bool accepts_typed_array(DataType t, const std::string& ctor) {
-  const char* want = typed_array_name(t);
-  if (want && ctor == want) return true;
-  if (t == DataType::kUint8 && ctor == "Uint8ClampedArray") return true;
-  if (t == DataType::kFloat16 && ctor == "Float16Array") return true;
-  // Node's Buffer is a Uint8Array subclass.
-  if ((t == DataType::kUint8 || t == DataType::kBool) && ctor == "Buffer") return true;
-  return false;
 }
 
 // --- conversions out ---
@@ -177,18 +125,6 @@ val model_info_value(const ModelInfo& info) {
   val unsupported = val::array();
   for (const std::string& op : info.unsupported_ops) unsupported.call<void>("push", op);
   o.set("unsupportedOps", unsupported);
-  return o;
-}
-
-// One copy out of wasm memory into a fresh (non-shared) JS typed array of the output's dtype.
-val tensor_value(const std::string& name, const Tensor& t) {
-  val o = val::object();
-  o.set("name", name);
-  o.set("dtype", std::string(dtype_name(t.dtype())));
-  o.set("dims", dims_value(t.shape(), nullptr));
-  const char* ctor = typed_array_name(t.dtype());
-  val copy = t.nbytes() ? heap_bytes(t.raw(), t.nbytes()).call<val>("slice") : val::global("Uint8Array").new_(0);
-  o.set("data", val::global(ctor ? ctor : "Uint8Array").new_(copy["buffer"]));
   return o;
 }
 
@@ -283,107 +219,102 @@ class JsSession {
   int num_threads() const { return session_ ? threads_ : 0; }
   bool released_flag() const { return !session_; }
 
-  val run(val feeds, val fetches) {
-    if (!session_) return released();
-    std::vector<std::string> fetch_names;
-    if (!fetches.isUndefined() && !fetches.isNull()) {
-      if (!is_array(fetches)) return invalid_arg("fetches must be an array of output names");
-      size_t n = array_length(fetches);
-      for (size_t i = 0; i < n; ++i) {
-        val f = fetches[i];
-        if (!is_string(f)) return invalid_arg("fetches[" + std::to_string(i) + "] is not a string");
-        fetch_names.push_back(f.as<std::string>());
-      }
+  // run() itself is JavaScript (run_staged.js): it checks the feeds, writes a request and the input
+  // bytes straight into the staging buffer, calls runStaged() once and copies each output out once.
+  // Doing the marshalling in JS rather than through embind vals keeps a small model's run from being
+  // dominated by per-property JS<->wasm calls.
+  //
+  // Staging layout, in float64 words from the start of the buffer:
+  //   n_feeds, n_fetches, fetch output index x n_fetches,
+  //   per feed: input index, ONNX dtype, rank, data byte offset, data bytes, dim x rank;
+  // then the data of each feed at its (64-byte aligned) offset.
+  // Returns the staging buffer's address, at least `bytes` long, or 0 when memory is short.
+  double staging(double bytes) {
+    if (!session_ || !(bytes >= 0) || bytes > static_cast<double>(kMaxTensorBytes)) return 0;
+    const size_t need = static_cast<size_t>(bytes);
+    if (need > staging_size_) {
+      const size_t size = std::max<size_t>(64, (need + 63) / 64 * 64);
+      staging_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, size)));
+      staging_size_ = staging_ ? size : 0;
+      if (!staging_) return 0;
     }
-
-    // Gather {name, feed object} pairs from either accepted form.
-    std::vector<std::pair<std::string, val>> items;
-    if (is_array(feeds)) {
-      size_t n = array_length(feeds);
-      for (size_t i = 0; i < n; ++i) {
-        val f = feeds[i];
-        val name = prop(f, "name");
-        if (!is_string(name)) return invalid_arg("feeds[" + std::to_string(i) + "] needs a string 'name'");
-        items.emplace_back(name.as<std::string>(), f);
-      }
-    } else if (is_object(feeds)) {
-      val keys = val::global("Object").call<val>("keys", feeds);
-      size_t n = array_length(keys);
-      for (size_t i = 0; i < n; ++i) {
-        std::string key = keys[i].as<std::string>();
-        items.emplace_back(key, feeds[key]);
-      }
-    } else {
-      return invalid_arg("feeds must be an array of {name, dtype, dims, data} or an object keyed by input name");
-    }
-
-    // Inputs are copied once, straight from the caller's typed arrays into aligned wasm buffers that
-    // the session reads through views.
-    std::vector<std::unique_ptr<void, void (*)(void*)>> buffers;
-    std::map<std::string, Tensor> tensors;
-    for (auto& [name, f] : items) {
-      std::string where = "input '" + name + "': ";
-      if (tensors.count(name)) return invalid_arg(where + "fed twice");
-      if (!is_object(f)) return invalid_arg(where + "feed must be an object {dtype, dims, data}");
-      val dtype_v = prop(f, "dtype");
-      if (dtype_v.isUndefined()) dtype_v = prop(f, "type");  // onnxruntime-web's Tensor.type
-      if (!is_string(dtype_v)) return invalid_arg(where + "needs a string 'dtype' (\"float32\", \"int64\", ...)");
-      DataType dtype;
-      if (!parse_dtype(dtype_v.as<std::string>(), &dtype))
-        return error_value(StatusCode::kUnsupported, where + "dtype '" + dtype_v.as<std::string>() + "' is not supported");
-      val dims_v = prop(f, "dims");
-      if (!is_array(dims_v)) return invalid_arg(where + "needs 'dims', an array of whole numbers");
-      Shape shape;
-      size_t rank = array_length(dims_v);
-      for (size_t i = 0; i < rank; ++i) {
-        val d = dims_v[i];
-        double x = is_number(d) ? d.as<double>() : -1.0;
-        if (!(x >= 0) || x > 9007199254740991.0 || std::floor(x) != x)
-          return invalid_arg(where + "dims[" + std::to_string(i) + "] is not a whole number >= 0");
-        shape.push_back(static_cast<int64_t>(x));
-      }
-      Result<int64_t> numel = checked_numel(shape);
-      if (!numel.is_ok()) return error_value(numel.status().with_context(where));
-      int64_t nbytes = *numel * static_cast<int64_t>(dtype_size(dtype));
-      if (nbytes > kMaxTensorBytes) return error_value(StatusCode::kResourceExhausted, where + "tensor too large");
-      val data = prop(f, "data");
-      if (!is_typed_array(data))
-        return invalid_arg(where + "'data' must be a " + typed_array_name(dtype) + ", got " + constructor_name(data));
-      std::string ctor = constructor_name(data);
-      if (!accepts_typed_array(dtype, ctor))
-        return invalid_arg(where + "dtype " + dtype_name(dtype) + " needs a " + typed_array_name(dtype) + ", got " + ctor);
-      double have = data["byteLength"].as<double>();
-      if (have != static_cast<double>(nbytes))
-        return invalid_arg(where + "data has " + std::to_string(static_cast<int64_t>(have) / static_cast<int64_t>(dtype_size(dtype))) +
-                           " elements, dims " + shape_to_string(shape) + " need " + std::to_string(*numel));
-      void* p = std::aligned_alloc(64, static_cast<size_t>(std::max<int64_t>(64, (nbytes + 63) / 64 * 64)));
-      if (!p) return error_value(StatusCode::kResourceExhausted, where + "cannot allocate " + std::to_string(nbytes) + " bytes");
-      buffers.emplace_back(p, &std::free);
-      if (nbytes > 0) {
-        val src = val::undefined();
-        bytes_view(data, &src);
-        heap_bytes(p, static_cast<size_t>(nbytes)).call<void>("set", src);
-      }
-      tensors.emplace(name, Tensor::view(dtype, std::move(shape), p));
-    }
-
-    Result<std::vector<Tensor>> out = session_->run(tensors, fetch_names);
-    tensors.clear();
-    buffers.clear();
-    if (!out.is_ok()) return error_value(out.status());
-    std::vector<std::string> out_names = fetch_names;
-    if (out_names.empty())
-      for (const IoInfo& io : session_->outputs()) out_names.push_back(io.name);
-    if (out_names.size() != out->size())
-      return error_value(StatusCode::kInternal, "session returned " + std::to_string(out->size()) + " outputs for " +
-                                                    std::to_string(out_names.size()) + " names");
-    val result = val::array();
-    for (size_t i = 0; i < out->size(); ++i) result.call<void>("push", tensor_value(out_names[i], (*out)[i]));
-    return result;
+    return static_cast<double>(reinterpret_cast<uintptr_t>(staging_.get()));
   }
-  val run1(val feeds) { return run(std::move(feeds), val::undefined()); }
 
-  void release() { session_.reset(); }
+  // Runs the request in the staging buffer. Returns the address of the result, in float64 words:
+  //   n_outputs, per output: ONNX dtype, rank, data address, data bytes, dim x rank
+  // (valid until releaseOutputs() or the next run), or an error object.
+  val run_staged() {
+    if (!session_) return released();
+    if (!staging_) return invalid_arg("run request is missing");
+    const double* words = reinterpret_cast<const double*>(staging_.get());
+    const size_t n_words = staging_size_ / sizeof(double);
+    size_t at = 0;
+    auto next = [&](int64_t lo, int64_t hi, int64_t* out) {
+      if (at >= n_words) return false;
+      double w = words[at++];
+      if (!(w >= static_cast<double>(lo) && w <= static_cast<double>(hi)) || std::floor(w) != w) return false;
+      *out = static_cast<int64_t>(w);
+      return true;
+    };
+    const int64_t n_inputs = static_cast<int64_t>(session_->inputs().size());
+    const int64_t n_outputs = static_cast<int64_t>(session_->outputs().size());
+    int64_t n_feeds = 0, n_fetches = 0;
+    if (!next(0, n_inputs, &n_feeds) || !next(0, n_outputs, &n_fetches)) return invalid_arg("malformed run request");
+    std::vector<std::string> fetch_names;
+    for (int64_t i = 0; i < n_fetches; ++i) {
+      int64_t k = 0;
+      if (!next(0, n_outputs - 1, &k)) return invalid_arg("malformed run request");
+      fetch_names.push_back(session_->outputs()[static_cast<size_t>(k)].name);
+    }
+    std::map<std::string, Tensor> feeds;
+    for (int64_t f = 0; f < n_feeds; ++f) {
+      int64_t index = 0, dtype = 0, rank = 0, offset = 0, nbytes = 0;
+      if (!next(0, n_inputs - 1, &index) || !next(0, 64, &dtype) || !next(0, 64, &rank) ||
+          !next(0, static_cast<int64_t>(staging_size_), &offset) || !next(0, kMaxTensorBytes, &nbytes) ||
+          offset % 64 != 0 || static_cast<size_t>(offset + nbytes) > staging_size_)
+        return invalid_arg("malformed run request");
+      Shape shape(static_cast<size_t>(rank));
+      for (int64_t& d : shape)
+        if (!next(0, kMaxTensorElements, &d)) return invalid_arg("malformed run request");
+      const std::string& name = session_->inputs()[static_cast<size_t>(index)].name;
+      const DataType dt = static_cast<DataType>(dtype);
+      Result<int64_t> numel = checked_numel(shape);
+      if (!numel.is_ok()) return error_value(numel.status().with_context("input '" + name + "': "));
+      if (dtype_size(dt) == 0 || *numel * static_cast<int64_t>(dtype_size(dt)) != nbytes)
+        return invalid_arg("malformed run request for input '" + name + "'");
+      if (!feeds.emplace(name, Tensor::view(dt, std::move(shape), staging_.get() + offset)).second)
+        return invalid_arg("input '" + name + "': fed twice");
+    }
+    outputs_.clear();
+    Result<std::vector<Tensor>> out = session_->run(feeds, fetch_names);
+    if (!out.is_ok()) return error_value(out.status());
+    outputs_ = std::move(out).value();
+    result_.assign(1, static_cast<double>(outputs_.size()));
+    for (const Tensor& t : outputs_) {
+      result_.push_back(static_cast<double>(t.dtype()));
+      result_.push_back(static_cast<double>(t.rank()));
+      result_.push_back(static_cast<double>(reinterpret_cast<uintptr_t>(t.raw())));
+      result_.push_back(static_cast<double>(t.nbytes()));
+      for (int64_t d : t.shape()) result_.push_back(static_cast<double>(d));
+    }
+    return val(static_cast<double>(reinterpret_cast<uintptr_t>(result_.data())));
+  }
+
+  // Frees the outputs of the last run once JS has copied them.
+  void release_outputs() {
+    outputs_.clear();
+    outputs_.shrink_to_fit();
+  }
+
+  void release() {
+    session_.reset();
+    staging_.reset();
+    staging_size_ = 0;
+    release_outputs();
+    result_.clear();
+    result_.shrink_to_fit();
+  }
 
  private:
   static val released() { return invalid_arg("the session has been released"); }
@@ -403,6 +334,10 @@ class JsSession {
 
   std::unique_ptr<Session> session_;
   int threads_ = 1;
+  std::unique_ptr<uint8_t, void (*)(void*)> staging_{nullptr, &std::free};
+  size_t staging_size_ = 0;
+  std::vector<Tensor> outputs_;  // of the last run, until release_outputs()
+  std::vector<double> result_;
 };
 
 val inspect_model_js(val bytes) {
@@ -456,8 +391,9 @@ EMSCRIPTEN_BINDINGS(edgeinfer) {
       .function("memory", &JsSession::memory)
       .function("numThreads", &JsSession::num_threads)
       .function("isReleased", &JsSession::released_flag)
-      .function("run", &JsSession::run)
-      .function("run", &JsSession::run1)
+      .function("staging", &JsSession::staging)
+      .function("runStaged", &JsSession::run_staged)
+      .function("releaseOutputs", &JsSession::release_outputs)
       .function("release", &JsSession::release);
   emscripten::function("inspectModel", &edgeinfer::inspect_model_js);
   emscripten::function("heapStats", &edgeinfer::heap_stats);
