@@ -129,6 +129,13 @@ Tensor Tensor::view(DataType dtype, Shape shape, void* data) {
   return t;
 }
 
+void Tensor::set_view(DataType dtype, const Shape& shape, void* data) {
+  storage_.reset();
+  dtype_ = dtype;
+  shape_.assign(shape.begin(), shape.end());
+  data_ = data;
+}
+
 Tensor Tensor::clone() const {
   Tensor t = allocate(dtype_, shape_).value();
   if (nbytes()) std::memcpy(t.data_, data_, nbytes());

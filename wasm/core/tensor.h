@@ -73,6 +73,9 @@ class Tensor {
   static Result<Tensor> allocate(DataType dtype, Shape shape);
   // Non-owning view of `data`, which must outlive the tensor and hold numel*dtype_size bytes.
   static Tensor view(DataType dtype, Shape shape, void* data);
+  // Makes *this a view like view() does, reusing its shape storage (the executor re-points its values
+  // every run without allocating).
+  void set_view(DataType dtype, const Shape& shape, void* data);
   // Heap tensor holding a copy of `values` (for tests and small constants).
   template <typename T>
   static Tensor from_vector(Shape shape, const std::vector<T>& values);

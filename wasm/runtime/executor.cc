@@ -25,6 +25,10 @@ bool same_infos(const std::vector<TensorInfo>& a, const std::vector<TensorInfo>&
 
 
 
+// Adds the node to an error's message; builds the prefix only on failure (this is on every node's
+// run path).
+Status in_node(const Node& node, Status st) { return st.is_ok() ? st : st.with_context(node.error_prefix()); }
+
 Result<Tensor> aligned_scratch(size_t bytes) {
   if (bytes == 0) return Tensor();
   return Tensor::allocate(DataType::kUint8, {static_cast<int64_t>(bytes)});
@@ -273,7 +277,7 @@ Result<std::shared_ptr<GraphExecutor::Plan>> GraphExecutor::build_plan(const std
       mark_dynamic();
       continue;
     }
-    EI_RETURN_IF_ERROR(st.with_context(node.error_prefix()));
+    EI_RETURN_IF_ERROR(in_node(node, st));
     np.scratch_bytes = align_up(ctx.scratch_bytes());
     bool any_dynamic = false;
     int64_t out_elements = 0;
@@ -316,7 +320,7 @@ Result<std::shared_ptr<GraphExecutor::Plan>> GraphExecutor::build_plan(const std
       }
       EI_ASSIGN_OR_RETURN(Tensor scratch, aligned_scratch(np.scratch_bytes));
       RunContext run(node, values, out_ptrs, scratch.raw(), np.scratch_bytes, pool_, nullptr);
-      EI_RETURN_IF_ERROR(kernels_[i]->run(run).with_context(node.error_prefix()));
+      EI_RETURN_IF_ERROR(in_node(node, kernels_[i]->run(run)));
       for (size_t o = 0; o < node.outputs.size(); ++o) {
         if (node.outputs[o] < 0) continue;
         auto& vp = plan->values[static_cast<size_t>(node.outputs[o])];
@@ -399,12 +403,18 @@ Result<std::vector<Tensor>> GraphExecutor::run(const std::vector<Tensor>& inputs
   stats_.arena_bytes = plan->arena_bytes;
 
   Frame frame;
+  frame.values.swap(frame_values_);  // reused run to run: views re-pointed in place, no allocation
   frame.values.resize(graph_.values.size());
   frame.arena = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(arena_storage_.data()) + kAlign - 1) & ~uintptr_t{kAlign - 1});
   frame.outer = outer;
   for (size_t i = 0; i < graph_.inputs.size(); ++i)
     frame.values[static_cast<size_t>(graph_.inputs[i])] = inputs[i];
-  EI_RETURN_IF_ERROR(execute(*plan, frame));
+  Status status = execute(*plan, frame);
+  if (!status.is_ok()) {
+    for (Tensor& t : frame.values) if (t.owns_data()) t = Tensor();
+    frame.values.swap(frame_values_);
+    return status;
+  }
 
   std::vector<Tensor> outputs;
   for (int out : graph_.outputs) {
@@ -425,6 +435,9 @@ Result<std::vector<Tensor>> GraphExecutor::run(const std::vector<Tensor>& inputs
       outputs.push_back(t.clone());
     }
   }
+  // Keep the views for the next run; drop anything that owns memory (dynamic values, moved-out outputs).
+  for (Tensor& t : frame.values) if (t.owns_data()) t = Tensor();
+  frame.values.swap(frame_values_);
   return outputs;
 }
 
@@ -432,22 +445,29 @@ Status GraphExecutor::execute(const Plan& plan, Frame& frame) {
   SubgraphScope scope(*this, frame);
   for (size_t v = 0; v < graph_.values.size(); ++v) {
     const auto& vp = plan.values[v];
+    Tensor& t = frame.values[v];
     if (vp.source == Source::kInitializer) {
-      frame.values[v] = Tensor::view(vp.info.dtype, vp.info.shape, const_cast<void*>(graph_.values[v].initializer.raw()));
+      t.set_view(vp.info.dtype, vp.info.shape, const_cast<void*>(graph_.values[v].initializer.raw()));
     } else if (vp.source == Source::kKnown) {
-      frame.values[v] = Tensor::view(vp.info.dtype, vp.info.shape, const_cast<void*>(vp.known.raw()));
+      t.set_view(vp.info.dtype, vp.info.shape, const_cast<void*>(vp.known.raw()));
     } else if (vp.source == Source::kOuter) {
-      const Tensor* t = frame.outer ? frame.outer->lookup(graph_.values[v].name) : nullptr;
-      if (t) frame.values[v] = Tensor::view(t->dtype(), t->shape(), const_cast<void*>(t->raw()));
+      const Tensor* o = frame.outer ? frame.outer->lookup(graph_.values[v].name) : nullptr;
+      if (o) t.set_view(o->dtype(), o->shape(), const_cast<void*>(o->raw()));
+      else t = Tensor();
     } else if (vp.source == Source::kArena) {
-      frame.values[v] = Tensor::view(vp.info.dtype, vp.info.shape, frame.arena + vp.offset);
+      t.set_view(vp.info.dtype, vp.info.shape, frame.arena + vp.offset);
+    } else if (vp.source != Source::kInput) {
+      t = Tensor();  // outputs and dynamic values are set by their producers
     }
   }
+  std::vector<const Tensor*> in_ptrs;
+  std::vector<Tensor*> out_ptrs;
   for (size_t i = 0; i < graph_.nodes.size(); ++i) {
     const auto& np = plan.nodes[i];
     if (np.skip) continue;
     const Node& node = graph_.nodes[i];
-    std::vector<const Tensor*> in_ptrs;
+    in_ptrs.clear();
+    out_ptrs.clear();
     for (int in : node.inputs) {
       if (in < 0) {
         in_ptrs.push_back(nullptr);
@@ -457,7 +477,6 @@ Status GraphExecutor::execute(const Plan& plan, Frame& frame) {
       if (t.empty()) return internal_error(node.error_prefix() + "input '" + graph_.values[static_cast<size_t>(in)].name + "' has no value");
       in_ptrs.push_back(&t);
     }
-    std::vector<Tensor*> out_ptrs;
     void* scratch = frame.arena + np.scratch_offset;
     size_t scratch_bytes = np.scratch_bytes;
     Tensor dynamic_scratch;
@@ -475,7 +494,7 @@ Status GraphExecutor::execute(const Plan& plan, Frame& frame) {
       }
       for (int out : node.outputs) outputs_present.push_back(out >= 0);
       InferContext ctx(node, node_opsets_[i], info_ptrs, in_ptrs, outputs_present);
-      EI_RETURN_IF_ERROR(kernels_[i]->infer(ctx).with_context(node.error_prefix()));
+      EI_RETURN_IF_ERROR(in_node(node, kernels_[i]->infer(ctx)));
       for (size_t o = 0; o < node.outputs.size(); ++o) {
         int out = node.outputs[o];
         if (out < 0) continue;
@@ -502,7 +521,7 @@ Status GraphExecutor::execute(const Plan& plan, Frame& frame) {
     }
     for (int out : node.outputs) out_ptrs.push_back(out >= 0 ? &frame.values[static_cast<size_t>(out)] : nullptr);
     RunContext ctx(node, in_ptrs, out_ptrs, scratch, scratch_bytes, pool_, &scope);
-    EI_RETURN_IF_ERROR(kernels_[i]->run(ctx).with_context(node.error_prefix()));
+    EI_RETURN_IF_ERROR(in_node(node, kernels_[i]->run(ctx)));
     if (np.deferred) {
       for (int out : node.outputs)
         if (out >= 0 && !frame.values[static_cast<size_t>(out)].owns_data() && frame.values[static_cast<size_t>(out)].empty())

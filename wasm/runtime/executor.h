@@ -78,6 +78,7 @@ class GraphExecutor {
   std::vector<bool> subgraph_read_;                   // per value: read by a subgraph (outer scope)
   std::vector<std::pair<std::vector<TensorInfo>, std::shared_ptr<Plan>>> plan_cache_;
   std::vector<uint8_t> arena_storage_;
+  std::vector<Tensor> frame_values_;  // the last run's value slots, reused by the next
   ExecutionStats stats_;
 };
 
