@@ -1,11 +1,14 @@
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace edgeinfer {
 
 namespace {
 constexpr int kSpinsBeforeSleep = 20000;
+constexpr int kSpinsAfterNap = 1000;
+constexpr int kActiveNapMicros = 50;
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -47,9 +50,17 @@ void ThreadPool::worker_loop() {
         cpu_relax();
         continue;
       }
+      if (active_.load() > 0) {
+        // A run is on: nap briefly and look again rather than wait for a wake-up that the caller
+        // would have to pay for; spinning instead would steal the core from the caller whenever the
+        // machine is busier than the pool.
+        std::this_thread::sleep_for(std::chrono::microseconds(kActiveNapMicros));
+        spins = kSpinsBeforeSleep - kSpinsAfterNap;
+        continue;
+      }
       std::unique_lock<std::mutex> lock(mu_);
       sleepers_.fetch_add(1);
-      wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen; });
+      wake_.wait(lock, [&] { return stop_.load() || generation_.load() != seen || active_.load() > 0; });
       sleepers_.fetch_sub(1);
       spins = 0;
     }
@@ -60,6 +71,14 @@ void ThreadPool::worker_loop() {
     joined_.fetch_add(1);
     if (Job* job = job_.load()) take_chunks(*job);
     joined_.fetch_sub(1);
+  }
+}
+
+void ThreadPool::begin_active() {
+  // seq_cst: a worker either sees active_ > 0 in its wait predicate or is counted in sleepers_ here.
+  if (active_.fetch_add(1) == 0 && num_threads_ > 1 && sleepers_.load() > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_.notify_all();
   }
 }
 
