@@ -35,6 +35,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "onnx/onnx_loader.h"
 #include "runtime/session.h"
 
 namespace edgeinfer {
@@ -186,11 +187,15 @@ class JsSession {
     int limit = max_threads();
     opts.num_threads = requested == 0 ? std::min(limit, 4) : std::min(limit, requested);
 
+    // The model bytes go as soon as they are parsed: the loader has copied the weights, and the
+    // session's kernels pack theirs next (wasm memory never shrinks, so peaks add up for good).
     ModelBytes model;
     val err = read_model_bytes(bytes, &model);
     if (!err.isUndefined()) return err;
-    Result<std::unique_ptr<Session>> s = Session::create(model.data.get(), model.size, opts);
+    Result<Model> parsed = load_onnx_model(model.data.get(), model.size);
     model.data.reset();
+    if (!parsed.is_ok()) return error_value(parsed.status());
+    Result<std::unique_ptr<Session>> s = Session::create(std::move(parsed).value(), opts);
     if (!s.is_ok()) return error_value(s.status());
     return val(std::make_unique<JsSession>(std::move(s).value(), opts.num_threads));
   }
