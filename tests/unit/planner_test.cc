@@ -6,6 +6,7 @@
 #include <random>
 
 #include "runtime/arena_planner.h"
+#include "runtime/optimizer.h"
 #include "runtime/session.h"
 #include "test_util.h"
 
@@ -369,6 +370,25 @@ TEST(Planner, PackedWeightsReplaceTheOriginals) {
   const size_t weights = s->memory().weights_bytes;
   EXPECT_GE(weights, w + dw);
   EXPECT_LT(weights, 2 * (w + dw));
+}
+
+TEST(Planner, ConstantNodeWeightsBecomeInitializersWithoutACopy) {
+  // Exported models often hold their weights in Constant nodes; folding must not duplicate them.
+  Tensor w = random_f32({16, 16}, 43);
+  const void* data = w.raw();
+  GraphBuilder b;
+  b.input("x", {4, 16}).node("Constant", {}, {"w"}, {testing::attr_tensor("value", w)}).node("MatMul", {"x", "w"}, {"y"}).output("y");
+  Model m = b.build();
+  w = Tensor();
+  auto report = optimize_graph(m.graph, m.opsets);
+  ASSERT_TRUE(report.is_ok()) << report.status().to_string();
+  EXPECT_EQ(report->folded_constants, 1);
+  const int id = m.graph.find_value("w");
+  ASSERT_GE(id, 0);
+  const Value& v = m.graph.values[static_cast<size_t>(id)];
+  ASSERT_TRUE(v.is_initializer);
+  EXPECT_EQ(v.initializer.raw(), data);
+  EXPECT_EQ(v.initializer.shape(), (Shape{16, 16}));
 }
 
 }  // namespace
