@@ -391,5 +391,47 @@ TEST(Planner, ConstantNodeWeightsBecomeInitializersWithoutACopy) {
   EXPECT_EQ(v.initializer.shape(), (Shape{16, 16}));
 }
 
+// x * Clip(x + 3, 0, 6) / 6 in the operand orders exporters use; `extra_output` also exposes the Clip.
+Model hardswish_model(bool swap_add, bool swap_mul, bool extra_output) {
+  GraphBuilder b(13);
+  b.input("x", {2, 500})
+      .initializer("three", Tensor::scalar_f32(3.0f))
+      .initializer("zero", Tensor::scalar_f32(0.0f))
+      .initializer("six", Tensor::scalar_f32(6.0f))
+      .node("Abs", {"x"}, {"ax"})
+      .node("Neg", {"ax"}, {"nx"})
+      .node("Add", {"ax", "nx"}, {"z"})
+      .node("Add", {"x", "z"}, {"xx"})  // x again, as an arena value
+      .node("Add", swap_add ? std::vector<std::string>{"three", "xx"} : std::vector<std::string>{"xx", "three"}, {"a"})
+      .node("Clip", {"a", "zero", "six"}, {"c"})
+      .node("Mul", swap_mul ? std::vector<std::string>{"c", "xx"} : std::vector<std::string>{"xx", "c"}, {"m"})
+      .node("Div", {"m", "six"}, {"y"})
+      .output("y");
+  if (extra_output) b.output("c");
+  return b.build();
+}
+
+TEST(Planner, HardSwishSpelledOutBecomesOneNode) {
+  for (bool swap_add : {false, true})
+    for (bool swap_mul : {false, true})
+      for (bool extra : {false, true}) {
+        Model m = hardswish_model(swap_add, swap_mul, extra);
+        Model plain_model = hardswish_model(swap_add, swap_mul, extra);
+        auto report = optimize_graph(m.graph, m.opsets);
+        ASSERT_TRUE(report.is_ok());
+        int hardswish = 0;
+        for (const Node& n : m.graph.nodes) hardswish += n.op_type == "HardSwish";
+        EXPECT_EQ(hardswish, extra ? 0 : 1) << swap_add << swap_mul << extra;
+        auto fused = make_session(hardswish_model(swap_add, swap_mul, extra));
+        auto plain = make_session(std::move(plain_model), 1, /*optimize=*/false);
+        ASSERT_TRUE(fused && plain);
+        Tensor x = random_f32({2, 500}, 44, -8.0f, 8.0f);
+        auto a = run_all(*fused, {{"x", x}});
+        auto e = run_all(*plain, {{"x", x}});
+        ASSERT_EQ(a.size(), e.size());
+        for (size_t k = 0; k < a.size(); ++k) EXPECT_TENSOR_NEAR(a[k], e[k], 1e-6f, 1e-6f);
+      }
+}
+
 }  // namespace
 }  // namespace edgeinfer
