@@ -65,7 +65,6 @@ size_t assign_arena_offsets(std::vector<ArenaBlock>& blocks) {
     if (blocks[a].first != blocks[b].first) return blocks[a].first < blocks[b].first;
     return blocks[a].size > blocks[b].size;
   });
-  // Largest first within the busiest steps: blocks alive at the peak step decide the arena.
   const struct {
     const std::vector<size_t>* order;
     bool best_fit;

@@ -14,7 +14,8 @@ struct ArenaBlock {
   size_t offset = 0;        // set by assign_arena_offsets
 };
 
-// Sets every block's offset (multiples of `align` when sizes are) and returns the arena size.
+// Sets every block's offset and returns the arena size. Offsets are sums of block sizes, so blocks
+// sized in multiples of 64 bytes stay 64-byte aligned.
 size_t assign_arena_offsets(std::vector<ArenaBlock>& blocks);
 
 // No assignment can do better than this: the largest total size of the blocks alive at one step.

@@ -1,11 +1,11 @@
 #include "runtime/executor.h"
 
-#include "runtime/arena_planner.h"
-
 #include <algorithm>
 #include <cstring>
 #include <functional>
 #include <set>
+
+#include "runtime/arena_planner.h"
 
 namespace edgeinfer {
 
