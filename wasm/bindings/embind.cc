@@ -8,7 +8,7 @@
 //     r.inputMetadata(), r.outputMetadata()      -> [{name, dtype: "float32", dims: [1, "batch", -1]}]
 //     r.run(feeds[, fetches])                    -> [{name, dtype, dims, data: Float32Array...}] | error
 //        feeds: [{name, dtype, dims, data}] or {name: {dtype | type, dims, data}}
-//        (run is JavaScript, wasm/bindings/run_staged.js, over staging()/runStaged()/releaseOutputs())
+//        (run is JavaScript, wasm/bindings/run_staged.js, over staging()/inputSlots()/runStaged()/releaseOutputs())
 //     r.info(), r.memory(), r.numThreads()
 //     r.release()  frees the native session (idempotent; later calls return an error object);
 //     r.delete()   frees the small JS handle itself (Embind), after release().
@@ -35,6 +35,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "onnx/onnx_loader.h"
 #include "runtime/session.h"
 
 namespace edgeinfer {
@@ -186,11 +187,15 @@ class JsSession {
     int limit = max_threads();
     opts.num_threads = requested == 0 ? std::min(limit, 4) : std::min(limit, requested);
 
+    // The model bytes go as soon as they are parsed: the loader has copied the weights, and the
+    // session's kernels pack theirs next (wasm memory never shrinks, so peaks add up for good).
     ModelBytes model;
     val err = read_model_bytes(bytes, &model);
     if (!err.isUndefined()) return err;
-    Result<std::unique_ptr<Session>> s = Session::create(model.data.get(), model.size, opts);
+    Result<Model> parsed = load_onnx_model(model.data.get(), model.size);
     model.data.reset();
+    if (!parsed.is_ok()) return error_value(parsed.status());
+    Result<std::unique_ptr<Session>> s = Session::create(std::move(parsed).value(), opts);
     if (!s.is_ok()) return error_value(s.status());
     return val(std::make_unique<JsSession>(std::move(s).value(), opts.num_threads));
   }
@@ -219,15 +224,16 @@ class JsSession {
   int num_threads() const { return session_ ? threads_ : 0; }
   bool released_flag() const { return !session_; }
 
-  // run() itself is JavaScript (run_staged.js): it checks the feeds, writes a request and the input
-  // bytes straight into the staging buffer, calls runStaged() once and copies each output out once.
-  // Doing the marshalling in JS rather than through embind vals keeps a small model's run from being
-  // dominated by per-property JS<->wasm calls.
+  // run() itself is JavaScript (run_staged.js): it checks the feeds, writes a request into the staging
+  // buffer, asks for the inputs' places (inputSlots()), copies each input's bytes straight there,
+  // calls runStaged() once and copies each output out once. Doing the marshalling in JS rather than
+  // through embind vals keeps a small model's run from being dominated by per-property JS<->wasm
+  // calls; the input slots are in the session's arena (Session::input_buffers), so an input is held
+  // in wasm memory once, and its memory is reused once the model is done with it.
   //
   // Staging layout, in float64 words from the start of the buffer:
   //   n_feeds, n_fetches, fetch output index x n_fetches,
-  //   per feed: input index, ONNX dtype, rank, data byte offset, data bytes, dim x rank;
-  // then the data of each feed at its (64-byte aligned) offset.
+  //   per feed: input index, ONNX dtype, rank, data bytes, dim x rank.
   // Returns the staging buffer's address, at least `bytes` long, or 0 when memory is short.
   double staging(double bytes) {
     if (!session_ || !(bytes >= 0) || bytes > static_cast<double>(kMaxTensorBytes)) return 0;
@@ -241,12 +247,14 @@ class JsSession {
     return static_cast<double>(reinterpret_cast<uintptr_t>(staging_.get()));
   }
 
-  // Runs the request in the staging buffer. Returns the address of the result, in float64 words:
-  //   n_outputs, per output: ONNX dtype, rank, data address, data bytes, dim x rank
-  // (valid until releaseOutputs() or the next run), or an error object.
-  val run_staged() {
+  // Reads the request in the staging buffer and reserves the inputs' places for it. Returns the
+  // address of one float64 word per feed, in request order: where that feed's bytes go (valid until
+  // runStaged()), or an error object.
+  val input_slots() {
     if (!session_) return released();
     if (!staging_) return invalid_arg("run request is missing");
+    pending_feeds_.clear();
+    pending_fetches_.clear();
     const double* words = reinterpret_cast<const double*>(staging_.get());
     const size_t n_words = staging_size_ / sizeof(double);
     size_t at = 0;
@@ -267,12 +275,12 @@ class JsSession {
       if (!next(0, n_outputs - 1, &k)) return invalid_arg("malformed run request");
       fetch_names.push_back(session_->outputs()[static_cast<size_t>(k)].name);
     }
-    std::map<std::string, Tensor> feeds;
+    std::map<std::string, TensorSpec> specs;
+    std::vector<int64_t> order;  // input index per feed
     for (int64_t f = 0; f < n_feeds; ++f) {
-      int64_t index = 0, dtype = 0, rank = 0, offset = 0, nbytes = 0;
+      int64_t index = 0, dtype = 0, rank = 0, nbytes = 0;
       if (!next(0, n_inputs - 1, &index) || !next(0, 64, &dtype) || !next(0, 64, &rank) ||
-          !next(0, static_cast<int64_t>(staging_size_), &offset) || !next(0, kMaxTensorBytes, &nbytes) ||
-          offset % 64 != 0 || static_cast<size_t>(offset + nbytes) > staging_size_)
+          !next(0, kMaxTensorBytes, &nbytes))
         return invalid_arg("malformed run request");
       Shape shape(static_cast<size_t>(rank));
       for (int64_t& d : shape)
@@ -283,9 +291,32 @@ class JsSession {
       if (!numel.is_ok()) return error_value(numel.status().with_context("input '" + name + "': "));
       if (dtype_size(dt) == 0 || *numel * static_cast<int64_t>(dtype_size(dt)) != nbytes)
         return invalid_arg("malformed run request for input '" + name + "'");
-      if (!feeds.emplace(name, Tensor::view(dt, std::move(shape), staging_.get() + offset)).second)
+      if (!specs.emplace(name, TensorSpec{dt, std::move(shape)}).second)
         return invalid_arg("input '" + name + "': fed twice");
+      order.push_back(index);
     }
+    Result<std::vector<Tensor>> slots = session_->input_buffers(specs);
+    if (!slots.is_ok()) return error_value(slots.status());
+    slot_addresses_.clear();
+    for (int64_t index : order) {
+      Tensor& t = (*slots)[static_cast<size_t>(index)];
+      slot_addresses_.push_back(static_cast<double>(reinterpret_cast<uintptr_t>(t.raw())));
+      pending_feeds_.emplace(session_->inputs()[static_cast<size_t>(index)].name, t);
+    }
+    pending_fetches_ = std::move(fetch_names);
+    return val(static_cast<double>(reinterpret_cast<uintptr_t>(slot_addresses_.data())));
+  }
+
+  // Runs the request prepared by inputSlots(). Returns the address of the result, in float64 words:
+  //   n_outputs, per output: ONNX dtype, rank, data address, data bytes, dim x rank
+  // (valid until releaseOutputs() or the next run), or an error object.
+  val run_staged() {
+    if (!session_) return released();
+    if (pending_feeds_.empty() && !session_->inputs().empty()) return invalid_arg("run request is missing");
+    std::map<std::string, Tensor> feeds = std::move(pending_feeds_);
+    std::vector<std::string> fetch_names = std::move(pending_fetches_);
+    pending_feeds_.clear();
+    pending_fetches_.clear();
     outputs_.clear();
     Result<std::vector<Tensor>> out = session_->run(feeds, fetch_names);
     if (!out.is_ok()) return error_value(out.status());
@@ -314,6 +345,8 @@ class JsSession {
     release_outputs();
     result_.clear();
     result_.shrink_to_fit();
+    pending_feeds_.clear();
+    pending_fetches_.clear();
   }
 
  private:
@@ -338,6 +371,9 @@ class JsSession {
   size_t staging_size_ = 0;
   std::vector<Tensor> outputs_;  // of the last run, until release_outputs()
   std::vector<double> result_;
+  std::vector<double> slot_addresses_;             // inputSlots()' answer
+  std::map<std::string, Tensor> pending_feeds_;    // views of the arena slots, until runStaged()
+  std::vector<std::string> pending_fetches_;
 };
 
 val inspect_model_js(val bytes) {
@@ -392,6 +428,7 @@ EMSCRIPTEN_BINDINGS(edgeinfer) {
       .function("numThreads", &JsSession::num_threads)
       .function("isReleased", &JsSession::released_flag)
       .function("staging", &JsSession::staging)
+      .function("inputSlots", &JsSession::input_slots)
       .function("runStaged", &JsSession::run_staged)
       .function("releaseOutputs", &JsSession::release_outputs)
       .function("release", &JsSession::release);

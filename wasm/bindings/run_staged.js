@@ -1,11 +1,11 @@
 // Appended (--post-js) to the shipping module: Session.prototype.run in JavaScript.
 //
-// The feeds are checked here, then the request and every input's bytes are written straight into the
-// session's staging buffer in wasm memory; one call (runStaged) runs the model, and each output is
-// copied out once into a fresh, non-shared typed array. Errors are returned as values, {code, message},
-// like every other binding. Doing this through embind vals cost a JS<->wasm round trip per property
-// read, which dominated the run time of small models (and more so with shared memory, where each
-// heap access re-checks the buffer).
+// The feeds are checked here, then the request is written into the session's staging buffer and
+// every input's bytes straight into its slot in the session's arena (inputSlots()); one call (runStaged)
+// runs the model, and each output is copied out once into a fresh, non-shared typed array. Errors are
+// returned as values, {code, message}, like every other binding. Doing this through embind vals cost a
+// JS<->wasm round trip per property read, which dominated the run time of small models (and more so
+// with shared memory, where each heap access re-checks the buffer).
 
 var edgeinferDtypeCodes = {
   'float32': 1, 'uint8': 2, 'int8': 3, 'uint16': 4, 'int16': 5, 'int32': 6, 'int64': 7, 'bool': 9,
@@ -117,32 +117,33 @@ function edgeinferRun(feeds, fetches) {
     checked.push(c);
   }
 
-  // The request (float64 words; layout in embind.cc, JsSession::staging), then 64-byte aligned data.
+  // The request (float64 words; layout in embind.cc, JsSession::staging). The input bytes go straight
+  // into the session's arena (inputSlots()), not through the staging buffer: held once in wasm memory.
   var words = 2 + fetchIndices.length;
-  for (var i = 0; i < checked.length; i++) words += 5 + checked[i].dims.length;
-  var offset = Math.ceil(words * 8 / 64) * 64;
-  for (var i = 0; i < checked.length; i++) {
-    checked[i].offset = offset;
-    offset += Math.ceil(checked[i].nbytes / 64) * 64;
-  }
-  var base = this.staging(offset);
-  if (!base) return edgeinferError('ResourceExhausted', 'cannot allocate ' + offset + ' bytes for the inputs in wasm memory');
-  var buffer = wasmMemory.buffer;  // after staging(): memory may have grown
-  var request = new Float64Array(buffer, base, words);
+  for (var i = 0; i < checked.length; i++) words += 4 + checked[i].dims.length;
+  var base = this.staging(words * 8);
+  if (!base) return edgeinferError('ResourceExhausted', 'cannot allocate ' + words * 8 + ' bytes for the run request in wasm memory');
+  var request = new Float64Array(wasmMemory.buffer, base, words);
   var w = 0;
   request[w++] = checked.length;
   request[w++] = fetchIndices.length;
   for (var i = 0; i < fetchIndices.length; i++) request[w++] = fetchIndices[i];
-  var heap = new Uint8Array(buffer);
   for (var i = 0; i < checked.length; i++) {
     var c = checked[i];
     request[w++] = c.index;
     request[w++] = edgeinferDtypeCodes[c.dtype];
     request[w++] = c.dims.length;
-    request[w++] = c.offset;
     request[w++] = c.nbytes;
     for (var j = 0; j < c.dims.length; j++) request[w++] = c.dims[j];
-    if (c.nbytes) heap.set(new Uint8Array(c.data.buffer, c.data.byteOffset, c.nbytes), base + c.offset);
+  }
+  var slots = this.inputSlots();
+  if (typeof slots != 'number') return slots;
+  var buffer = wasmMemory.buffer;  // after inputSlots(): memory may have grown for the arena
+  var heap = new Uint8Array(buffer);
+  var addresses = new Float64Array(buffer, slots, checked.length);
+  for (var i = 0; i < checked.length; i++) {
+    var c = checked[i];
+    if (c.nbytes) heap.set(new Uint8Array(c.data.buffer, c.data.byteOffset, c.nbytes), addresses[i]);
   }
 
   var result = this.runStaged();

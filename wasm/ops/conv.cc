@@ -18,6 +18,10 @@ namespace {
 
 size_t align_floats(size_t n) { return (n + 15) / 16 * 16; }
 
+// The kernels keep one scratch slot per thread and use as many slots as the scratch holds, so
+// planning for the session's threads (not the kernels' maximum) is enough.
+int scratch_slots(int threads, int max_slots) { return threads < 1 ? 1 : threads < max_slots ? threads : max_slots; }
+
 bool is_depthwise(const ConvGeometry& g) {
   return g.group > 1 && g.group == g.c_in && g.c_out == g.c_in && g.nd <= 2;
 }
@@ -78,9 +82,10 @@ class ConvKernel final : public Kernel {
     }
     size_t scratch = 0;
     if (is_depthwise(g)) {
-      scratch = f32_dwconv2d_scratch_bytes(dw_params(g));
+      scratch = f32_dwconv2d_scratch_bytes(dw_params(g)) / kDwConvMaxSlots *
+                static_cast<size_t>(scratch_slots(ctx.num_threads(), kDwConvMaxSlots));
     } else {
-      scratch = f32_conv_scratch_bytes(g);
+      scratch = f32_conv_scratch_bytes(g) / kConvMaxSlots * static_cast<size_t>(scratch_slots(ctx.num_threads(), kConvMaxSlots));
       if (!prepacked_) scratch += align_floats(conv_packed_size(g)) * sizeof(float);
     }
     ctx.request_scratch(scratch);
@@ -103,7 +108,7 @@ class ConvKernel final : public Kernel {
     size_t scratch_bytes = ctx.scratch_bytes();
     if (is_depthwise(g)) {
       const DwConv2dParams p = dw_params(g);
-      if (scratch_bytes < f32_dwconv2d_scratch_bytes(p)) return internal_error("Conv: scratch smaller than planned");
+      if (scratch_bytes < f32_dwconv2d_scratch_bytes(p) / kDwConvMaxSlots) return internal_error("Conv: scratch smaller than planned");
       const float* wd = prepacked_ ? dw_w_.data() : w.data<float>();
       const float* bd = prepacked_ ? dw_b_.data() : (b ? b->data<float>() : nullptr);
       f32_dwconv2d(p, x.data<float>(), wd, bd, y, act_, pool, scratch, scratch_bytes);
@@ -119,7 +124,7 @@ class ConvKernel final : public Kernel {
       scratch += bytes;
       scratch_bytes -= bytes;
     }
-    if (scratch_bytes < f32_conv_scratch_bytes(g)) return internal_error("Conv: scratch smaller than planned");
+    if (scratch_bytes < f32_conv_scratch_bytes(g) / kConvMaxSlots) return internal_error("Conv: scratch smaller than planned");
     f32_conv(g, x.data<float>(), packed, y, act_, pool, scratch, scratch_bytes);
     return Status::ok();
   }

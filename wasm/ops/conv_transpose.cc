@@ -1,6 +1,7 @@
 // ConvTranspose (opsets 1-21): N-D, groups, strides, dilations, pads / auto_pad, output_padding and
 // output_shape, optional bias and fused activation. Computed as a GEMM (W^T x X panels) followed by
 // a scatter-add (col2im) into the output; constant weights are packed once.
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -44,7 +45,9 @@ class ConvTransposeKernel final : public Kernel {
       if (b.size() != 1 || b[0] != g.c_out)
         return invalid_argument("B " + shape_to_string(b) + " must be [" + std::to_string(g.c_out) + "]");
     }
-    size_t scratch = f32_conv_transpose_scratch_bytes(g);
+    // One slot per thread the session has (the kernel uses as many as the scratch holds).
+    const int slots = std::max(1, std::min(ctx.num_threads(), kConvMaxSlots));
+    size_t scratch = f32_conv_transpose_scratch_bytes(g) / kConvMaxSlots * static_cast<size_t>(slots);
     if (!prepacked_) scratch += align_floats(conv_transpose_packed_size(g)) * sizeof(float);
     ctx.request_scratch(scratch);
     Shape out = {g.batch, g.c_out};
@@ -72,7 +75,7 @@ class ConvTransposeKernel final : public Kernel {
       scratch += bytes;
       scratch_bytes -= bytes;
     }
-    if (scratch_bytes < f32_conv_transpose_scratch_bytes(g))
+    if (scratch_bytes < f32_conv_transpose_scratch_bytes(g) / kConvMaxSlots)
       return internal_error("ConvTranspose: scratch smaller than planned");
     f32_conv_transpose(g, x.data<float>(), packed, b ? b->data<float>() : nullptr, ctx.output(0).data<float>(), act_,
                        &ctx.pool(), scratch, scratch_bytes);

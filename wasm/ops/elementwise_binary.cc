@@ -186,6 +186,8 @@ class BinaryKernel : public Kernel {
     });
     return st;
   }
+  // binary_rows reads a[i] and b[i] before writing out[i] (an input the planner aliases has the output's shape).
+  OutputAlias output_alias(int i) const override { return i <= 1 ? OutputAlias::kInPlace : OutputAlias::kNone; }
 
  private:
   Status run_pow_mixed(const Tensor& a, const Tensor& b, Tensor& y, ThreadPool* pool) {
@@ -273,6 +275,8 @@ class VariadicKernel : public Kernel {
     });
     return Status::ok();
   }
+  // The first two inputs are read by the first pass, before any later one is folded into the output.
+  OutputAlias output_alias(int i) const override { return i <= 1 ? OutputAlias::kInPlace : OutputAlias::kNone; }
 
  private:
   BinaryOp op_;

@@ -112,6 +112,8 @@ class UnaryKernel : public Kernel {
     });
     return Status::ok();
   }
+  // Each element is read before its position is written (min/max are scalars read up front).
+  OutputAlias output_alias(int i) const override { return i == 0 ? OutputAlias::kInPlace : OutputAlias::kNone; }
 
  private:
   UnaryOp op_;

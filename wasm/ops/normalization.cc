@@ -73,6 +73,7 @@ class BatchNormKernel : public Kernel {
     }
     return Status::ok();
   }
+  OutputAlias output_alias(int i) const override { return i == 0 ? OutputAlias::kInPlace : OutputAlias::kNone; }
 
  private:
   float eps_;

@@ -76,6 +76,9 @@ class InferContext {
   }
   // Temporary memory that run() may use (RunContext::scratch); planned into the arena.
   void request_scratch(size_t bytes) { scratch_bytes_ = bytes > scratch_bytes_ ? bytes : scratch_bytes_; }
+  // Threads run() will have (RunContext::pool): per-thread scratch is sized for this many, not more.
+  int num_threads() const { return num_threads_; }
+  void set_num_threads(int n) { num_threads_ = n < 1 ? 1 : n; }
 
   const std::vector<TensorInfo>& outputs() const { return outputs_; }
   bool output_dynamic(int i) const { return dynamic_[static_cast<size_t>(i)]; }
@@ -90,6 +93,7 @@ class InferContext {
   std::vector<TensorInfo> outputs_;
   std::vector<bool> dynamic_;
   size_t scratch_bytes_ = 0;
+  int num_threads_ = 1;
 };
 
 // Runs a subgraph attribute (If, and later Loop/Scan) with the current frame as its outer scope.
@@ -141,6 +145,19 @@ class Kernel {
   // True when the kernel keeps its own (prepacked) copy of constant input i and reads only its shape
   // at run time; the session then frees the original weights.
   virtual bool copied_constant_input(int i) const { return false; }
+
+  // Whether output 0 may share input i's memory (the planner decides; see OutputAlias).
+  enum class OutputAlias {
+    kNone,
+    // run() is correct when output 0 is input i's buffer: every element is read before the same
+    // position is written, and nothing else is read afterwards (unary and binary elementwise ops).
+    // Used when input i has output 0's dtype and shape and is read by no later node.
+    kInPlace,
+    // Output 0 is input i's bytes unchanged (Reshape, Squeeze, ...): the output may be a view of the
+    // input, and run() must then do nothing (copying a buffer onto itself is skipped).
+    kView,
+  };
+  virtual OutputAlias output_alias(int i) const { return OutputAlias::kNone; }
 };
 
 using KernelFactory = Result<std::unique_ptr<Kernel>> (*)(const KernelInit& init);

@@ -103,6 +103,7 @@ class ReshapeKernel : public Kernel {
     copy_same_bytes(ctx.input(0), ctx.output(0));
     return Status::ok();
   }
+  OutputAlias output_alias(int i) const override { return i == 0 ? OutputAlias::kView : OutputAlias::kNone; }
 
  private:
   bool allowzero_;
@@ -137,6 +138,7 @@ class FlattenKernel : public Kernel {
     copy_same_bytes(ctx.input(0), ctx.output(0));
     return Status::ok();
   }
+  OutputAlias output_alias(int i) const override { return i == 0 ? OutputAlias::kView : OutputAlias::kNone; }
 
  private:
   int64_t axis_;
@@ -197,6 +199,7 @@ class SqueezeKernel : public Kernel {
     copy_same_bytes(ctx.input(0), ctx.output(0));
     return Status::ok();
   }
+  OutputAlias output_alias(int i) const override { return i == 0 ? OutputAlias::kView : OutputAlias::kNone; }
 
  private:
   bool unsqueeze_, axes_from_input_, has_axes_;
@@ -291,6 +294,7 @@ class IdentityKernel : public Kernel {
     copy_same_bytes(ctx.input(0), ctx.output(0));
     return Status::ok();
   }
+  OutputAlias output_alias(int i) const override { return i == 0 ? OutputAlias::kView : OutputAlias::kNone; }
 };
 
 Result<std::unique_ptr<Kernel>> create_identity(const KernelInit& init) {

@@ -5,6 +5,8 @@
 #include <functional>
 #include <set>
 
+#include "runtime/arena_planner.h"
+
 namespace edgeinfer {
 
 namespace {
@@ -88,6 +90,7 @@ struct GraphExecutor::Plan {
   std::vector<ValuePlan> values;
   std::vector<NodePlan> nodes;
   size_t arena_bytes = 0;
+  size_t arena_lower_bound = 0;  // largest live set: what a perfect offset assignment would need
 };
 
 struct GraphExecutor::Frame {
@@ -151,10 +154,15 @@ GraphExecutor::GraphExecutor(const Graph& graph, const std::map<std::string, int
 
 GraphExecutor::~GraphExecutor() = default;
 
-Status GraphExecutor::create_kernels() {
+Status GraphExecutor::create_kernels(const std::function<void(int)>& release_weight) {
   kernels_.clear();
   node_opsets_.clear();
-  for (const Node& node : graph_.nodes) {
+  std::vector<int> readers(graph_.values.size(), 0), copied(graph_.values.size(), 0);
+  for (const Node& node : graph_.nodes)
+    for (int in : node.inputs)
+      if (in >= 0) ++readers[static_cast<size_t>(in)];
+  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+    const Node& node = graph_.nodes[i];
     auto it = opsets_.find(node.domain);
     int64_t opset = it == opsets_.end() ? 0 : it->second;
     if (it == opsets_.end() && node.domain.empty()) opset = 1;
@@ -163,6 +171,22 @@ Status GraphExecutor::create_kernels() {
     node_opsets_.push_back(opset);
     EI_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> kernel, create_node_kernel(graph_, node, opset));
     kernels_.push_back(std::move(kernel));
+    if (release_weight) {
+      for (size_t k = 0; k < node.inputs.size(); ++k) {
+        const int in = node.inputs[k];
+        if (in >= 0 && kernels_.back()->copied_constant_input(static_cast<int>(k))) ++copied[static_cast<size_t>(in)];
+      }
+      // Same rule as copied_initializers(), applied at the last reader (graph outputs have
+      // last_use_ beyond every node).
+      std::set<int> seen;
+      for (int in : node.inputs) {
+        if (in < 0 || !seen.insert(in).second) continue;
+        const size_t v = static_cast<size_t>(in);
+        if (graph_.values[v].is_initializer && last_use_[v] == static_cast<int>(i) && copied[v] == readers[v] &&
+            !subgraph_read_[v])
+          release_weight(in);
+      }
+    }
     for (const Attribute& a : node.attrs.all()) {
       std::vector<const Graph*> graphs;
       if (a.g) graphs.push_back(a.g.get());
@@ -204,6 +228,38 @@ size_t GraphExecutor::kernel_owned_bytes() const {
   for (const auto& k : kernels_) total += k->owned_bytes();
   for (const auto& [g, child] : subgraphs_) total += child->kernel_owned_bytes();
   return total;
+}
+
+int GraphExecutor::alias_input(size_t i, const Plan& plan, const std::vector<int>& buffer_of,
+                               const std::vector<int>& buffer_last) const {
+  const Node& node = graph_.nodes[i];
+  const Kernel& kernel = *kernels_[i];
+  const auto& out = plan.values[static_cast<size_t>(node.outputs[0])];
+  const size_t out_bytes = static_cast<size_t>(numel(out.info.shape)) * dtype_size(out.info.dtype);
+  for (size_t k = 0; k < node.inputs.size(); ++k) {
+    const int in = node.inputs[k];
+    const Kernel::OutputAlias kind = kernel.output_alias(static_cast<int>(k));
+    if (in < 0 || kind == Kernel::OutputAlias::kNone) continue;
+    const auto& vp = plan.values[static_cast<size_t>(in)];
+    // Only memory the plan owns: never a caller's input, a weight or a value computed while planning.
+    if (vp.source != Source::kArena || buffer_of[static_cast<size_t>(in)] < 0) continue;
+    if (vp.info.dtype != out.info.dtype ||
+        static_cast<size_t>(numel(vp.info.shape)) * dtype_size(vp.info.dtype) != out_bytes)
+      continue;
+    if (kind == Kernel::OutputAlias::kView) return in;
+    const int b = buffer_of[static_cast<size_t>(in)];
+    if (vp.info.shape != out.info.shape || buffer_last[static_cast<size_t>(b)] != static_cast<int>(i)) continue;
+    // Another input in the same buffer must tolerate the writes too (Sum(x, y, x) reads its third
+    // input after writing the output).
+    bool others_ok = true;
+    for (size_t m = 0; m < node.inputs.size(); ++m) {
+      const int other = node.inputs[m];
+      if (m == k || other < 0 || buffer_of[static_cast<size_t>(other)] != b) continue;
+      others_ok &= kernel.output_alias(static_cast<int>(m)) == Kernel::OutputAlias::kInPlace;
+    }
+    if (others_ok) return in;
+  }
+  return -1;
 }
 
 Result<std::shared_ptr<GraphExecutor::Plan>> GraphExecutor::build_plan(const std::vector<TensorInfo>& inputs,
@@ -272,6 +328,7 @@ Result<std::shared_ptr<GraphExecutor::Plan>> GraphExecutor::build_plan(const std
       continue;
     }
     InferContext ctx(node, node_opsets_[i], infos, values, outputs_present);
+    ctx.set_num_threads(pool_ ? pool_->num_threads() : 1);
     Status st = kernels_[i]->infer(ctx);
     if (st.code() == StatusCode::kDeferred) {
       mark_dynamic();
@@ -332,43 +389,63 @@ Result<std::shared_ptr<GraphExecutor::Plan>> GraphExecutor::build_plan(const std
     }
   }
 
-  // Arena assignment by liveness: values (and node scratch) sorted by size, each placed at the
-  // lowest offset that does not overlap a placed block alive at the same time.
-  struct Block {
-    size_t size;
-    int first, last;
-    size_t* offset;
+  // Buffers: every arena value lives in one. A node's output 0 shares its input's buffer when the
+  // kernel allows it (Kernel::output_alias): in place when nothing reads the input's buffer after this
+  // node, or as a view (Reshape and friends) while both are alive. A buffer is alive from its first
+  // producer through the last reader of any value in it.
+  std::vector<ArenaBlock> blocks;  // one per buffer, then one per node scratch
+  std::vector<int> buffer_of(n_values, -1), buffer_last;
+  auto bytes_of = [&](size_t v) {
+    const auto& info = plan->values[v].info;
+    return align_up(static_cast<size_t>(numel(info.shape)) * dtype_size(info.dtype));
   };
-  std::vector<Block> blocks;
-  for (size_t v = 0; v < n_values; ++v) {
-    auto& vp = plan->values[v];
-    if (vp.source != Source::kArena) continue;
-    int first = graph_.values[v].producer;
-    int last = std::max(first, last_use_[v]);
-    blocks.push_back({align_up(static_cast<size_t>(numel(vp.info.shape)) * dtype_size(vp.info.dtype)), first, last, &vp.offset});
+  if (inputs_in_arena_) {
+    // Alive from the start: the caller's data is copied in (or written there through input_views()).
+    for (int in : graph_.inputs) {
+      const size_t v = static_cast<size_t>(in);
+      auto& vp = plan->values[v];
+      if (vp.source != Source::kInput || buffer_of[v] >= 0) continue;
+      vp.source = Source::kArena;
+      buffer_of[v] = static_cast<int>(blocks.size());
+      buffer_last.push_back(std::max(0, last_use_[v]));
+      blocks.push_back({bytes_of(v), 0, buffer_last.back(), 0});
+    }
   }
   for (size_t i = 0; i < n_nodes; ++i) {
-    auto& np = plan->nodes[i];
-    if (np.scratch_bytes && !np.skip && !np.deferred)
-      blocks.push_back({np.scratch_bytes, static_cast<int>(i), static_cast<int>(i), &np.scratch_offset});
-  }
-  std::stable_sort(blocks.begin(), blocks.end(), [](const Block& a, const Block& b) { return a.size > b.size; });
-  std::vector<const Block*> placed;
-  size_t arena = 0;
-  for (Block& b : blocks) {
-    std::vector<std::pair<size_t, size_t>> busy;
-    for (const Block* p : placed)
-      if (p->first <= b.last && b.first <= p->last) busy.push_back({*p->offset, *p->offset + p->size});
-    std::sort(busy.begin(), busy.end());
-    size_t offset = 0;
-    for (const auto& [lo, hi] : busy) {
-      if (offset + b.size <= lo) break;
-      offset = std::max(offset, hi);
+    const Node& node = graph_.nodes[i];
+    const auto& np = plan->nodes[i];
+    if (np.skip || np.deferred) continue;
+    for (size_t o = 0; o < node.outputs.size(); ++o) {
+      const int out = node.outputs[o];
+      if (out < 0 || plan->values[static_cast<size_t>(out)].source != Source::kArena) continue;
+      const size_t ov = static_cast<size_t>(out);
+      const int last = std::max(static_cast<int>(i), last_use_[ov]);
+      const int shared = o == 0 ? alias_input(i, *plan, buffer_of, buffer_last) : -1;
+      if (shared >= 0) {
+        const size_t b = static_cast<size_t>(buffer_of[static_cast<size_t>(shared)]);
+        buffer_of[ov] = static_cast<int>(b);
+        buffer_last[b] = std::max(buffer_last[b], last);
+        continue;
+      }
+      buffer_of[ov] = static_cast<int>(blocks.size());
+      buffer_last.push_back(last);
+      blocks.push_back({bytes_of(ov), static_cast<int>(i), last, 0});
     }
-    *b.offset = offset;
-    placed.push_back(&b);
-    arena = std::max(arena, offset + b.size);
   }
+  for (size_t b = 0; b < buffer_last.size(); ++b) blocks[b].last = buffer_last[b];
+  std::vector<std::pair<size_t, size_t>> scratch_block;  // (node, block index)
+  for (size_t i = 0; i < n_nodes; ++i) {
+    auto& np = plan->nodes[i];
+    if (np.scratch_bytes && !np.skip && !np.deferred) {
+      scratch_block.push_back({i, blocks.size()});
+      blocks.push_back({np.scratch_bytes, static_cast<int>(i), static_cast<int>(i), 0});
+    }
+  }
+  const size_t arena = assign_arena_offsets(blocks);
+  plan->arena_lower_bound = arena_lower_bound(blocks);
+  for (size_t v = 0; v < n_values; ++v)
+    if (buffer_of[v] >= 0) plan->values[v].offset = blocks[static_cast<size_t>(buffer_of[v])].offset;
+  for (const auto& [node, block] : scratch_block) plan->nodes[node].scratch_offset = blocks[block].offset;
   plan->arena_bytes = arena;
   return plan;
 }
@@ -377,38 +454,77 @@ Status GraphExecutor::plan_for(const std::vector<TensorInfo>& inputs, const Scop
   return build_plan(inputs, outer).status();
 }
 
-Result<std::vector<Tensor>> GraphExecutor::run(const std::vector<Tensor>& inputs, const Scope* outer) {
-  if (inputs.size() != graph_.inputs.size())
-    return invalid_argument("graph '" + graph_.name + "' expects " + std::to_string(graph_.inputs.size()) +
-                            " inputs, got " + std::to_string(inputs.size()));
-  std::vector<TensorInfo> key;
-  for (const Tensor& t : inputs) key.push_back(TensorInfo{t.dtype(), t.shape()});
+Result<std::shared_ptr<GraphExecutor::Plan>> GraphExecutor::cached_plan(const std::vector<TensorInfo>& inputs,
+                                                                        const Scope* outer) {
+  std::vector<TensorInfo> key = inputs;
   // Subgraph plans also depend on the shapes of the outer values they read.
   for (const Value& v : graph_.values) {
     if (!v.is_outer_scope) continue;
     const Tensor* t = outer ? outer->lookup(v.name) : nullptr;
     key.push_back(t ? TensorInfo{t->dtype(), t->shape()} : TensorInfo{});
   }
-  std::shared_ptr<Plan> plan;
   for (auto& [k, p] : plan_cache_)
-    if (same_infos(k, key)) plan = p;
-  if (!plan) {
-    std::vector<TensorInfo> in_infos(key.begin(), key.begin() + static_cast<long>(inputs.size()));
-    EI_ASSIGN_OR_RETURN(plan, build_plan(in_infos, outer));
-    // A few shapes are common (e.g. batch sizes); keep the most recent ones.
-    if (plan_cache_.size() >= 4) plan_cache_.erase(plan_cache_.begin());
-    plan_cache_.emplace_back(key, plan);
+    if (same_infos(k, key)) return p;
+  EI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan, build_plan(inputs, outer));
+  // A few shapes are common (e.g. batch sizes); keep the most recent ones.
+  if (plan_cache_.size() >= 4) plan_cache_.erase(plan_cache_.begin());
+  plan_cache_.emplace_back(key, plan);
+  return plan;
+}
+
+uint8_t* GraphExecutor::prepare_arena(const Plan& plan) {
+  if (arena_storage_.size() < plan.arena_bytes + kAlign) {
+    // Nothing in the arena outlives a run: free the old one first so the two never coexist.
+    std::vector<uint8_t>().swap(arena_storage_);
+    arena_storage_.resize(plan.arena_bytes + kAlign);
   }
-  if (arena_storage_.size() < plan->arena_bytes + kAlign) arena_storage_.resize(plan->arena_bytes + kAlign);
-  stats_.arena_bytes = plan->arena_bytes;
+  stats_.arena_bytes = plan.arena_bytes;
+  stats_.arena_lower_bound = plan.arena_lower_bound;
+  return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(arena_storage_.data()) + kAlign - 1) &
+                                    ~uintptr_t{kAlign - 1});
+}
+
+Result<std::vector<Tensor>> GraphExecutor::input_views(const std::vector<TensorInfo>& inputs) {
+  if (!inputs_in_arena_) return internal_error("input_views() needs set_inputs_in_arena(true)");
+  if (inputs.size() != graph_.inputs.size())
+    return invalid_argument("graph '" + graph_.name + "' expects " + std::to_string(graph_.inputs.size()) +
+                            " inputs, got " + std::to_string(inputs.size()));
+  EI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan, cached_plan(inputs, nullptr));
+  uint8_t* arena = prepare_arena(*plan);
+  std::vector<Tensor> views;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto& vp = plan->values[static_cast<size_t>(graph_.inputs[i])];
+    if (vp.source != Source::kArena) return internal_error("input " + std::to_string(i) + " has no arena slot");
+    views.push_back(Tensor::view(inputs[i].dtype, inputs[i].shape, arena + vp.offset));
+  }
+  return views;
+}
+
+Result<std::vector<Tensor>> GraphExecutor::run(const std::vector<Tensor>& inputs, const Scope* outer) {
+  if (inputs.size() != graph_.inputs.size())
+    return invalid_argument("graph '" + graph_.name + "' expects " + std::to_string(graph_.inputs.size()) +
+                            " inputs, got " + std::to_string(inputs.size()));
+  std::vector<TensorInfo> infos;
+  for (const Tensor& t : inputs) infos.push_back(TensorInfo{t.dtype(), t.shape()});
+  EI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan, cached_plan(infos, outer));
+  uint8_t* arena = prepare_arena(*plan);
 
   Frame frame;
   frame.values.swap(frame_values_);  // reused run to run: views re-pointed in place, no allocation
   frame.values.resize(graph_.values.size());
-  frame.arena = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(arena_storage_.data()) + kAlign - 1) & ~uintptr_t{kAlign - 1});
+  frame.arena = arena;
   frame.outer = outer;
-  for (size_t i = 0; i < graph_.inputs.size(); ++i)
-    frame.values[static_cast<size_t>(graph_.inputs[i])] = inputs[i];
+  for (size_t i = 0; i < graph_.inputs.size(); ++i) {
+    const size_t v = static_cast<size_t>(graph_.inputs[i]);
+    const auto& vp = plan->values[v];
+    if (vp.source == Source::kArena) {
+      // The arena holds the inputs (set_inputs_in_arena): callers of input_views() wrote them there already.
+      if (inputs[i].raw() != arena + vp.offset && inputs[i].nbytes())
+        std::memmove(arena + vp.offset, inputs[i].raw(), inputs[i].nbytes());
+    } else {
+      frame.values[v] = inputs[i];
+    }
+  }
   Status status = execute(*plan, frame);
   if (!status.is_ok()) {
     for (Tensor& t : frame.values) if (t.owns_data()) t = Tensor();
@@ -494,6 +610,7 @@ Status GraphExecutor::execute(const Plan& plan, Frame& frame) {
       }
       for (int out : node.outputs) outputs_present.push_back(out >= 0);
       InferContext ctx(node, node_opsets_[i], info_ptrs, in_ptrs, outputs_present);
+      ctx.set_num_threads(pool_ ? pool_->num_threads() : 1);
       EI_RETURN_IF_ERROR(in_node(node, kernels_[i]->infer(ctx)));
       for (size_t o = 0; o < node.outputs.size(); ++o) {
         int out = node.outputs[o];

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,7 @@ namespace edgeinfer {
 
 struct ExecutionStats {
   size_t arena_bytes = 0;          // arena of the last plan
+  size_t arena_lower_bound = 0;    // the last plan's largest live set (arena_bytes cannot be smaller)
   size_t peak_dynamic_bytes = 0;   // largest sum of live heap tensors seen in a run
 };
 
@@ -37,7 +39,10 @@ class GraphExecutor {
   ~GraphExecutor();
 
   // Creates every node's kernel (validating ops and attributes), recursively for subgraphs.
-  Status create_kernels();
+  // `release_weight(value)`, when given, is called as soon as an initializer of this graph has been
+  // copied by every reader (see copied_initializers()), so its bytes can go before the next kernel
+  // packs its own: creation then never holds two full copies of the weights.
+  Status create_kernels(const std::function<void(int)>& release_weight = nullptr);
 
   // Value lookup for outer-scope references: returns the tensor named `name` in the frame that is
   // currently running, or nullptr.
@@ -50,6 +55,14 @@ class GraphExecutor {
   // inputs: one tensor per Graph::inputs entry, in order. Returns one tensor per Graph::outputs,
   // owning its memory (never a view into the arena).
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs, const Scope* outer);
+
+  // Top-level graphs: keep the graph inputs in the arena too (run() copies them in), so an input's
+  // memory is reused once its last reader has run, and ops may write in place over it.
+  void set_inputs_in_arena(bool on) { inputs_in_arena_ = on; plan_cache_.clear(); }
+  // With inputs in the arena: views of the input slots for these shapes, for a caller that writes
+  // the next run's inputs there directly (run() then copies nothing). Valid until a run or
+  // input_views() with other shapes.
+  Result<std::vector<Tensor>> input_views(const std::vector<TensorInfo>& inputs);
 
   // Plans for the given input shapes without running anything (checks the whole graph).
   Status plan_for(const std::vector<TensorInfo>& inputs, const Scope* outer);
@@ -66,7 +79,13 @@ class GraphExecutor {
   class SubgraphScope;
 
   Result<std::shared_ptr<Plan>> build_plan(const std::vector<TensorInfo>& inputs, const Scope* outer);
+  Result<std::shared_ptr<Plan>> cached_plan(const std::vector<TensorInfo>& inputs, const Scope* outer);
+  // Grows the arena for `plan` when needed; returns its aligned start.
+  uint8_t* prepare_arena(const Plan& plan);
   Status execute(const Plan& plan, Frame& frame);
+  // The input of node i whose buffer output 0 may share (Kernel::output_alias), or -1.
+  int alias_input(size_t i, const Plan& plan, const std::vector<int>& buffer_of,
+                  const std::vector<int>& buffer_last) const;
 
   const Graph& graph_;
   const std::map<std::string, int64_t>& opsets_;
@@ -79,6 +98,7 @@ class GraphExecutor {
   std::vector<std::pair<std::vector<TensorInfo>, std::shared_ptr<Plan>>> plan_cache_;
   std::vector<uint8_t> arena_storage_;
   std::vector<Tensor> frame_values_;  // the last run's value slots, reused by the next
+  bool inputs_in_arena_ = false;
   ExecutionStats stats_;
 };
 

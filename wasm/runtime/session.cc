@@ -108,6 +108,14 @@ class SessionImpl {
       if (d < 0) return invalid_argument("input '" + io.name + "' has a negative dimension");
     return Status::ok();
   }
+
+  Status check_known_input(const std::string& name) const {
+    for (const IoInfo& io : inputs)
+      if (io.name == name) return Status::ok();
+    std::string names;
+    for (const IoInfo& io : inputs) names += (names.empty() ? "'" : ", '") + io.name + "'";
+    return invalid_argument("unknown input '" + name + "'; the model's inputs are " + names);
+  }
 };
 
 Session::Session(std::unique_ptr<SessionImpl> impl) : impl_(std::move(impl)) {}
@@ -149,12 +157,16 @@ Result<std::unique_ptr<Session>> Session::create(Model model, const SessionOptio
   }
   impl->pool = std::make_unique<ThreadPool>(options.num_threads);
   impl->executor = std::make_unique<GraphExecutor>(impl->model.graph, impl->model.opsets, impl->pool.get());
-  EI_RETURN_IF_ERROR(impl->executor->create_kernels());
-  // Weights that kernels prepacked are not read again: keep their dtype and shape, free the bytes.
-  for (int id : impl->executor->copied_initializers()) {
-    Tensor& t = impl->model.graph.values[static_cast<size_t>(id)].initializer;
+  impl->executor->set_inputs_in_arena(true);
+  // Weights that kernels prepacked are not read again: keep their dtype and shape, free the bytes, each
+  // as soon as its last reader has packed it (so the original and packed weights never all coexist).
+  Graph& graph = impl->model.graph;
+  auto release = [&graph](int id) {
+    Tensor& t = graph.values[static_cast<size_t>(id)].initializer;
     t = Tensor::view(t.dtype(), t.shape(), nullptr);
-  }
+  };
+  EI_RETURN_IF_ERROR(impl->executor->create_kernels(release));
+  for (int id : impl->executor->copied_initializers()) release(id);
 
   // Check the whole graph now: with the declared shapes when they are all fixed, else with symbolic
   // dims set to 1, where only an unsupported construct is certain to fail later as well.
@@ -197,15 +209,7 @@ Result<std::vector<Tensor>> Session::run(const std::map<std::string, Tensor>& fe
     EI_RETURN_IF_ERROR(impl_->validate_feed(io, it->second));
     inputs.push_back(Tensor::view(it->second.dtype(), it->second.shape(), const_cast<void*>(it->second.raw())));
   }
-  for (const auto& [name, t] : feeds) {
-    bool known = false;
-    for (const IoInfo& io : impl_->inputs) known |= io.name == name;
-    if (!known) {
-      std::string names;
-      for (const IoInfo& io : impl_->inputs) names += (names.empty() ? "'" : ", '") + io.name + "'";
-      return invalid_argument("unknown input '" + name + "'; the model's inputs are " + names);
-    }
-  }
+  for (const auto& [name, t] : feeds) EI_RETURN_IF_ERROR(impl_->check_known_input(name));
   std::vector<size_t> picks;
   if (fetches.empty()) {
     for (size_t i = 0; i < impl_->outputs.size(); ++i) picks.push_back(i);
@@ -221,6 +225,20 @@ Result<std::vector<Tensor>> Session::run(const std::map<std::string, Tensor>& fe
   std::vector<Tensor> out;
   for (size_t k : picks) out.push_back(all[k]);
   return out;
+}
+
+Result<std::vector<Tensor>> Session::input_buffers(const std::map<std::string, TensorSpec>& specs) {
+  std::lock_guard<std::mutex> lock(impl_->run_mutex);
+  std::vector<TensorInfo> infos;
+  for (const IoInfo& io : impl_->inputs) {
+    auto it = specs.find(io.name);
+    if (it == specs.end()) return invalid_argument("missing input '" + io.name + "'");
+    EI_RETURN_IF_ERROR(impl_->validate_feed(io, Tensor::view(it->second.dtype, it->second.shape, nullptr)));
+    EI_RETURN_IF_ERROR(checked_numel(it->second.shape).status());
+    infos.push_back(TensorInfo{it->second.dtype, it->second.shape});
+  }
+  for (const auto& [name, spec] : specs) EI_RETURN_IF_ERROR(impl_->check_known_input(name));
+  return impl_->executor->input_views(infos);
 }
 
 Result<ModelInfo> inspect_model(const uint8_t* data, size_t size) {

@@ -26,6 +26,12 @@ struct IoInfo {
   std::vector<std::string> dim_names; // symbolic names ("" where the dim is fixed or unnamed)
 };
 
+// The dtype and shape of a tensor to come.
+struct TensorSpec {
+  DataType dtype = DataType::kUndefined;
+  Shape shape;
+};
+
 struct MemoryStats {
   size_t weights_bytes = 0;   // initializers and prepacked weights held by the session
   size_t arena_bytes = 0;     // planned intermediate tensors for the current input shapes
@@ -56,9 +62,16 @@ class Session {
   MemoryStats memory() const;
 
   // feeds: input name -> tensor. fetches: output names, empty for all outputs in model order.
-  // Returns one heap-owned tensor per fetched output, in fetch order.
+  // Returns one heap-owned tensor per fetched output, in fetch order. The feeds are copied into the
+  // session's arena, where their memory is reused once their last reader has run.
   Result<std::vector<Tensor>> run(const std::map<std::string, Tensor>& feeds,
                                   const std::vector<std::string>& fetches = {});
+
+  // The arena slots of the next run's inputs (specs: input name -> dtype and shape, checked like
+  // feeds), one view per inputs() entry in that order. A caller that writes its data there and feeds
+  // these views to run() has each input in memory once (the wasm bindings do this). Valid until the
+  // next run() or input_buffers() with other shapes.
+  Result<std::vector<Tensor>> input_buffers(const std::map<std::string, TensorSpec>& specs);
 
  private:
   explicit Session(std::unique_ptr<SessionImpl> impl);

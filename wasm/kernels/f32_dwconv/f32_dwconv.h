@@ -18,6 +18,9 @@ struct DwConv2dParams {
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pad_top = 0, pad_left = 0;
 };
 
+// Scratch holds one padded plane per thread, for up to kDwConvMaxSlots threads; f32_dwconv2d uses as
+// many slots as the scratch it is given holds (at least one).
+constexpr int kDwConvMaxSlots = 8;
 size_t f32_dwconv2d_scratch_bytes(const DwConv2dParams& p);
 // w: channels x kh x kw; bias: channels (may be null).
 void f32_dwconv2d(const DwConv2dParams& p, const float* x, const float* w, const float* bias, float* y,

@@ -12,7 +12,7 @@
 namespace edgeinfer {
 namespace {
 
-constexpr int kMaxSlots = 8;
+constexpr int kMaxSlots = kDwConvMaxSlots;
 
 struct PlaneDims {
   int64_t ph, pw, ow4;
