@@ -75,8 +75,10 @@ for v in "${VARIANTS[@]}"; do
     >"$bdir/configure.log" 2>&1 || { cat "$bdir/configure.log" >&2; exit 1; }
   echo "== wasm-$v: build ($targets, -j$JOBS)"
   start=$(date +%s)
+  # Reruns ninja for sources saved during the build (ninja alone would keep objects compiled from the
+  # old version of a header that was saved mid-compile).
   # shellcheck disable=SC2086
-  ninja -C "$bdir" -j"$JOBS" $targets
+  bash "$ROOT/tools/ninja_settled.sh" "$ROOT" -C "$bdir" -j"$JOBS" $targets
   echo "== wasm-$v: built in $(( $(date +%s) - start ))s"
 
   mkdir -p "$DIST/$v"

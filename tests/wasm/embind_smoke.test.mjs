@@ -443,3 +443,39 @@ for (const variant of VARIANTS) {
     }
   });
 }
+
+// pthreadPoolSize: 0 asks the threaded build for no workers: the module must still start (Emscripten
+// 3.1.6 alone would wait forever for the workers it did not create; pre.js) and run on one thread.
+describe('wasm-simd-threads with pthreadPoolSize 0', {
+  skip: !VARIANTS.includes('simd-threads') ? 'variant not selected' : isBuilt('simd-threads') ? false : 'not built',
+}, () => {
+  for (const withBinary of [false, true]) {
+    test(`starts without workers and runs single-threaded (${withBinary ? 'wasmBinary given' : 'module loads its .wasm'})`,
+      { timeout: 60000 }, async () => {
+        const factory = require(path.join(distDir('simd-threads'), 'edgeinfer.js'));
+        const opts = { pthreadPoolSize: 0 };
+        if (withBinary) opts.wasmBinary = fs.readFileSync(path.join(distDir('simd-threads'), 'edgeinfer.wasm'));
+        let timer;
+        const mod = await Promise.race([
+          factory(opts),
+          new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('module did not start within 20 s')), 20000); }),
+        ]).finally(() => clearTimeout(timer));
+        assert.deepEqual(mod.buildInfo(), { simd: true, threads: true, maxThreads: 1 });
+        assert.equal(mod.PThread.unusedWorkers.length, 0);
+        const s = mod.Session.create(TINY, { threads: 4 });
+        assert.ok(!isError(s), isError(s) ? `${s.code}: ${s.message}` : '');
+        try {
+          assert.equal(s.numThreads(), 1);
+          const x = new Float32Array(8).map((_, i) => i - 3.5);
+          const k = new BigInt64Array([0n, 1n]);
+          const feeds = { x: { dtype: 'float32', dims: [2, 4], data: x }, k: { dtype: 'int64', dims: [2, 1], data: k } };
+          const expected = await runOrt(TINY, feeds);
+          const got = outputsByName(s.run(feeds));
+          for (const name of ['y', 'z', 's']) assertClose(got[name], expected[name], `pool 0 ${name}`);
+        } finally {
+          s.release();
+          s.delete();
+        }
+      });
+  }
+});

@@ -28,6 +28,26 @@ var edgeinferPoolSize = (function() {
   return Math.max(1, Math.min(7, (cores || 4) - 1));
 })();
 
+// pthreadPoolSize: 0 runs the threaded build on the calling thread alone (sessions get 1 thread).
+// Emscripten 3.1.6 keeps the module from starting until every prestarted worker has loaded the wasm
+// module, counting down from the pool size, so with no workers the count never reaches zero and the
+// factory's promise never settles. Then this instantiates the module itself and lifts that wait.
+// (Threaded build only: there `PThread` exists by the time instantiateWasm is called.)
+if (edgeinferPoolSize === 0 && !Module['ENVIRONMENT_IS_PTHREAD'] && !Module['instantiateWasm'] &&
+    typeof getBinaryPromise == 'function') {
+  Module['instantiateWasm'] = function(imports, receiveInstance) {
+    getBinaryPromise().then(function(binary) {
+      return WebAssembly.instantiate(binary, imports);
+    }).then(function(output) {
+      receiveInstance(output['instance'], output['module']);
+      if (typeof PThread == 'object' && PThread.unusedWorkers.length == 0) removeRunDependency('wasm-instantiate');
+    }, function(e) {
+      abort('cannot instantiate edgeinfer.wasm: ' + e);
+    });
+    return {};  // exports arrive through receiveInstance
+  };
+}
+
 // Node keeps a process alive while any worker_threads Worker is referenced; idle pool workers must not
 // keep a script that has finished its work from exiting.
 if (edgeinferIsNode && !Module['ENVIRONMENT_IS_PTHREAD']) {
