@@ -2,8 +2,12 @@
 // of the best GEMM microkernel, built natively and for WebAssembly (so the figures are wasm figures,
 // not SIMDe-on-AVX ones). No Google Benchmark: it must build with Emscripten.
 //
-//   node build/wasm-simd-threads/tools/perf/edgeinfer_kernel_perf.js [--threads N] [--filter TEXT] [--min-ms MS]
+//   node --no-experimental-fetch build/wasm-simd-threads/tools/perf/edgeinfer_kernel_perf.js [--threads N]
+//        [--filter TEXT] [--min-ms MS] [--wall]
 //   build/native/tools/perf/edgeinfer_kernel_perf ...
+//
+// Times are CPU time of the process at 1 thread (the machine is shared: wall time under load measures
+// the scheduler), wall time with --threads > 1 or --wall.
 //
 // "peak": each microkernel on an L1-resident problem (kc = 256, one tile of C) called in a tight loop;
 // the best of them is 100%. Then whole GEMMs through the tiling driver and convolutions through the
@@ -20,6 +24,12 @@
 #include <string>
 #include <vector>
 
+#include <ctime>
+
+#if defined(__EMSCRIPTEN__)
+#include <emscripten.h>
+#endif
+
 #include "kernels/f32_conv/f32_conv.h"
 #include "kernels/f32_dwconv/f32_dwconv.h"
 #include "kernels/f32_gemm/f32_gemm.h"
@@ -29,6 +39,29 @@ namespace edgeinfer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+#if defined(__EMSCRIPTEN__)
+// Node's process CPU time (user + system, all threads); wall time where there is no `process`.
+EM_JS(double, js_cpu_ms, (), {
+  if (typeof process !== 'undefined' && process.cpuUsage) {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  return performance.now();
+});
+double cpu_ms() { return js_cpu_ms(); }
+#else
+double cpu_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+#endif
+
+bool g_cpu_time = true;
+double now_ms() {
+  return g_cpu_time ? cpu_ms() : std::chrono::duration<double, std::milli>(Clock::now().time_since_epoch()).count();
+}
 
 std::vector<float> rnd(size_t n, unsigned seed = 42) {
   std::mt19937 rng(seed);
@@ -43,16 +76,16 @@ double g_min_ms = 300;
 // Median ms per call of fn over batches lasting >= ~min_ms/8 each, after a warm-up call.
 double time_ms(const std::function<void()>& fn) {
   fn();
-  auto t0 = Clock::now();
+  double t0 = now_ms();
   fn();
-  double one = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-  const int reps = std::max(1, static_cast<int>(g_min_ms / 8 / std::max(one, 1e-4)));
+  double one = now_ms() - t0;
+  const int reps = std::max(1, static_cast<int>(g_min_ms / 8 / std::max(one, 1e-3)));
   std::vector<double> samples;
   double total = 0;
   while (samples.size() < 5 || (total < g_min_ms && samples.size() < 200)) {
-    t0 = Clock::now();
+    t0 = now_ms();
     for (int i = 0; i < reps; ++i) fn();
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    const double ms = now_ms() - t0;
     total += ms;
     samples.push_back(ms / reps);
   }
@@ -100,6 +133,36 @@ double ukernel_gflops(const UKernel& u, bool print) {
   const F32MinMax mm{-INFINITY, INFINITY};
   const double ms = time_ms([&] {
     for (int i = 0; i < 64; ++i) u.fn(u.mr, nc, kc, a.data(), kc, packed.data(), c.data(), nc, mm);
+  });
+  const double flops = 64.0 * 2.0 * u.mr * nc * kc;
+  if (print) print_row(std::string("ukernel ") + u.name + " (kc=256, L1)", ms / 64, flops / 64);
+  return flops / (ms * 1e6);
+}
+
+struct ConvUKernel {
+  const char* name;
+  F32ConvUKernel fn;
+  int mr;
+};
+
+std::vector<ConvUKernel> conv_ukernels() {
+  std::vector<ConvUKernel> v = {{"conv 4x8__scalar", f32_conv_4x8__scalar, 4}};
+#if defined(__wasm_simd128__) || defined(EDGEINFER_USE_SIMDE)
+  v.push_back({"conv 4x8__simd128", f32_conv_4x8__simd128, 4});
+  v.push_back({"conv 6x8__simd128", f32_conv_6x8__simd128, 6});
+#endif
+  return v;
+}
+
+// The convolution microkernel on an L1-resident operand (offsets k * 8: a packed 8-pixel panel).
+double conv_ukernel_gflops(const ConvUKernel& u, bool print) {
+  const size_t kc = 256, nc = 8;
+  std::vector<float> w = rnd(u.mr * (kc + 1)), b = rnd(kc * nc), c(u.mr * nc);
+  std::vector<int32_t> koff(kc);
+  for (size_t k = 0; k < kc; ++k) koff[k] = static_cast<int32_t>(k * nc);
+  const F32ConvParams params{-INFINITY, INFINITY, 0.0f, 0};
+  const double ms = time_ms([&] {
+    for (int i = 0; i < 64; ++i) u.fn(u.mr, nc, kc, w.data(), b.data(), koff.data(), c.data(), nc, params);
   });
   const double flops = 64.0 * 2.0 * u.mr * nc * kc;
   if (print) print_row(std::string("ukernel ") + u.name + " (kc=256, L1)", ms / 64, flops / 64);
@@ -180,8 +243,9 @@ int main_impl(int argc, char** argv) {
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--filter" && i + 1 < argc) filter = argv[++i];
     else if (a == "--min-ms" && i + 1 < argc) g_min_ms = std::atof(argv[++i]);
+    else if (a == "--wall") g_cpu_time = false;
     else {
-      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv] [--min-ms MS]\n");
+      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv] [--min-ms MS] [--wall]\n");
       return 2;
     }
   }
@@ -190,12 +254,15 @@ int main_impl(int argc, char** argv) {
 #else
   const char* target = "native (SIMDe)";
 #endif
-  std::printf("edgeinfer kernel perf: %s, %d thread%s, runtime GEMM config %s\n", target, threads,
-              threads == 1 ? "" : "s", f32_gemm_config().name);
+  if (threads > 1) g_cpu_time = false;
+  std::printf("edgeinfer kernel perf: %s, %d thread%s, %s time, GEMM %s, conv %s\n", target, threads,
+              threads == 1 ? "" : "s", g_cpu_time ? "CPU" : "wall", f32_gemm_config().name,
+              f32_conv_ukernel_config().name);
   // The peak is always measured (single thread: the per-core ceiling); with N threads the whole-problem
   // figures are compared with N times it.
   double best = 0;
   for (const UKernel& u : ukernels()) best = std::max(best, ukernel_gflops(u, match(filter, "ukernel")));
+  for (const ConvUKernel& u : conv_ukernels()) best = std::max(best, conv_ukernel_gflops(u, match(filter, "ukernel")));
   g_peak = best * threads;
   std::printf("peak (best microkernel x %d thread%s): %.2f GFLOP/s\n", threads, threads == 1 ? "" : "s", g_peak);
   ThreadPool pool(threads);

@@ -96,6 +96,7 @@ struct ConvPlan {
   ConvPath path;
   int64_t mr, k, mg, mtiles;   // tile rows, reduction length, channels per group, MR tiles per group
   int64_t chunk;               // pointwise/panel: output pixels per item (a multiple of 8)
+  int64_t pitch = 0;           // pointwise: row pitch of the copied chunk, 0 when read in place
   // Band geometry (2-D view; 1-D convolutions are 1 x W): output rows per item, input rows per band,
   // stride-phase row width, and the per-dim parameters.
   int64_t rows = 1, band_rows = 1, wq = 0;
@@ -142,8 +143,13 @@ ConvPlan conv_plan(const ConvGeometry& g, int threads) {
     p.chunk = std::max<int64_t>(kNR, std::min<int64_t>(1024, kOperandFloats / p.k / kNR * kNR));
     p.chunk = std::min(p.chunk, round_nr(P));
     while (p.chunk > 4 * kNR && images * ((P + p.chunk - 1) / p.chunk) < items_wanted) p.chunk = round_nr(p.chunk / 2);
+    // Planes whose size is (nearly) a multiple of 4 KiB (160x160, 320x320) put the K input rows a
+    // tile reads into the same few L1 sets, which then thrash; such chunks are copied first, with a
+    // pitch that staggers the rows.
+    const int64_t skew = (P * 4) % 4096;
+    p.pitch = std::min(skew, 4096 - skew) < 256 ? p.chunk + kNR : 0;
     p.shared_floats = static_cast<int64_t>(align_up(static_cast<size_t>(2 * p.k)));
-    p.slot_floats = static_cast<int64_t>(align_up(static_cast<size_t>(p.k * kNR)));  // tail panel
+    p.slot_floats = static_cast<int64_t>(align_up(static_cast<size_t>(p.k * std::max(kNR, p.pitch))));
     return p;
   }
   // Tiles of 8 pixels along a row: rows much narrower than a multiple of 8 waste lanes.
@@ -271,7 +277,7 @@ void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float*
   // Offsets of each reduction step (c, kernel position) from a tile's first pixel.
   if (p.path == ConvPath::kPointwise) {
     for (int64_t c = 0; c < p.k; ++c) {
-      koff[c] = static_cast<int32_t>(c * Pin);
+      koff[c] = static_cast<int32_t>(c * (p.pitch ? p.pitch : Pin));
       koff[p.k + c] = static_cast<int32_t>(c * kNR);
     }
   } else if (p.path == ConvPath::kBand) {
@@ -313,7 +319,15 @@ void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float*
     const float* x_g = x + (n * g.c_in + grp * cg) * Pin;
     float* y_img = y + n * g.c_out * P;
     float* slot_mem = slot_base + slot * p.slot_floats;
-    if (p.path == ConvPath::kPointwise) {
+    if (p.path == ConvPath::kPointwise && p.pitch) {
+      const int64_t p0 = pc * p.chunk, count = std::min(p.chunk, P - p0);
+      for (int64_t c = 0; c < p.k; ++c) {
+        float* dst = slot_mem + c * p.pitch;
+        std::memcpy(dst, x_g + c * Pin + p0, static_cast<size_t>(count) * sizeof(float));
+        std::fill(dst + count, dst + round_nr(count), 0.0f);
+      }
+      run_tiles(grp, mt0, mt1, static_cast<size_t>(count), slot_mem, koff, y_img, p0);
+    } else if (p.path == ConvPath::kPointwise) {
       const int64_t p0 = pc * p.chunk, count = std::min(p.chunk, P - p0);
       // The last 1-7 pixels of a plane go through a small zero-padded copy: 8-wide loads of the
       // plane itself would run past the end of the input.

@@ -46,7 +46,7 @@ void f32_conv_ukernel_reference(int mr_tile, size_t mr, size_t nc, size_t kc, co
 
 const F32ConvUConfig& f32_conv_ukernel_config() {
 #if defined(__wasm_simd128__) || defined(EDGEINFER_USE_SIMDE)
-  static const F32ConvUConfig cfg{f32_conv_6x8__simd128, 6, "6x8__simd128"};
+  static const F32ConvUConfig cfg{f32_conv_4x8__simd128, 4, "4x8__simd128"};
 #else
   static const F32ConvUConfig cfg{f32_conv_4x8__scalar, 4, "4x8__scalar"};
 #endif

@@ -166,6 +166,10 @@ TEST(F32Conv, Paths) {
   check_conv(geo(1, 96, 20, 1, {12, 4}, {3, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 1);
   check_conv(geo(1, 9, 11, 1, {40, 2}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}), none, 2);
   check_conv(geo(1, 96, 13, 1, {3, 1}, {3, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 1);
+  // Pointwise on planes of 1024 and 2048 floats (copied chunks: 4 KiB-aliased rows), with a tail.
+  check_conv(geo(1, 20, 9, 1, {32, 32}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 1);
+  check_conv(geo(2, 7, 6, 1, {64, 32}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 2);
+  check_conv(geo(1, 3, 5, 1, {1, 4099}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 1);
   // Pointwise with many chunks and a tail, threads splitting output channels.
   check_conv(geo(1, 37, 29, 1, {31, 33}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 3);
 }

@@ -17,9 +17,6 @@ inline void f32_conv_simd128(size_t mr, size_t nc, size_t kc, const float* w, co
   float* cp[MR];
   cp[0] = c;
   for (int i = 1; i < MR; ++i) cp[i] = static_cast<size_t>(i) < mr ? cp[i - 1] + ldc : cp[i - 1];
-  const v128_t vmin = wasm_f32x4_splat(params.min);
-  const v128_t vmax = wasm_f32x4_splat(params.max);
-  const v128_t valpha = wasm_f32x4_splat(params.alpha);
   for (;;) {
     v128_t acc0[MR], acc1[MR];
     for (int i = 0; i < MR; ++i) acc0[i] = acc1[i] = wasm_v128_load32_splat(w + i);
@@ -35,12 +32,17 @@ inline void f32_conv_simd128(size_t mr, size_t nc, size_t kc, const float* w, co
       }
       wk += MR;
     }
+    // Splatted here, not before the loop: live across it they would take registers the
+    // accumulators need (V8 on x64 has 16).
     if (params.leaky) {
+      const v128_t valpha = wasm_f32x4_splat(params.alpha);
       for (int i = 0; i < MR; ++i) {
         acc0[i] = wasm_v128_bitselect(acc0[i], wasm_f32x4_mul(acc0[i], valpha), wasm_f32x4_ge(acc0[i], wasm_f32x4_splat(0.0f)));
         acc1[i] = wasm_v128_bitselect(acc1[i], wasm_f32x4_mul(acc1[i], valpha), wasm_f32x4_ge(acc1[i], wasm_f32x4_splat(0.0f)));
       }
     }
+    const v128_t vmin = wasm_f32x4_splat(params.min);
+    const v128_t vmax = wasm_f32x4_splat(params.max);
     for (int i = 0; i < MR; ++i) {
       acc0[i] = wasm_f32x4_min(wasm_f32x4_max(acc0[i], vmin), vmax);
       acc1[i] = wasm_f32x4_min(wasm_f32x4_max(acc1[i], vmin), vmax);
