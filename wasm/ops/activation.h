@@ -16,8 +16,15 @@ struct Activation {
   Kind kind = kNone;
   float a = 0.0f;  // Clip: min; LeakyRelu: alpha; HardSigmoid: alpha
   float b = 0.0f;  // Clip: max; HardSigmoid: beta
+  // An affine map after the activation (y = act(x) * scale + shift), from a following Mul/Add by
+  // scalars (PP-LCNet's learnable affine blocks). Only set on kinds that every kernel applies in a
+  // pass over the finished tile (HardSigmoid, HardSwish, Sigmoid), never in a microkernel's store.
+  float scale = 1.0f;
+  float shift = 0.0f;
 
-  float apply(float x) const {
+  bool has_affine() const { return scale != 1.0f || shift != 0.0f; }
+  float apply(float x) const { return base(x) * scale + shift; }
+  float base(float x) const {
     switch (kind) {
       case kNone: return x;
       case kRelu: return x > 0.0f ? x : 0.0f;

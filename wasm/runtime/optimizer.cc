@@ -279,6 +279,234 @@ int fold_batchnorm(Graph& g) {
   return folded;
 }
 
+// Producer node index of every value (-1 for inputs and initializers).
+std::vector<int> producers(const Graph& g) {
+  std::vector<int> producer(g.values.size(), -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (int out : g.nodes[i].outputs)
+      if (out >= 0) producer[static_cast<size_t>(out)] = static_cast<int>(i);
+  return producer;
+}
+
+// A float32 constant holding one value: its value.
+bool scalar_constant(const Graph& g, int id, float* v) {
+  const Tensor* t = constant(g, id);
+  if (!t || t->dtype() != DataType::kFloat32 || t->numel() != 1) return false;
+  *v = t->data<float>()[0];
+  return true;
+}
+
+// For a binary op node with one input `x` and the other a constant: the constant's index (or -1).
+int other_input(const Node& n, int x) {
+  if (n.inputs.size() != 2) return -1;
+  if (n.inputs[0] == x) return n.inputs[1];
+  if (n.inputs[1] == x) return n.inputs[0];
+  return -1;
+}
+
+// Conv -> Mul by a constant -> Add of a constant, the constants scalars or per output channel
+// ([C,1,1] / [1,C,1,1]): folded into the Conv's weights and bias (PP-LCNet's learnable affine blocks
+// follow most convolutions).
+int fold_conv_affine(Graph& g) {
+  int folded = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    Uses uses = count_uses(g);
+    std::vector<int> producer = producers(g);
+    std::vector<bool> dead(g.nodes.size(), false);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& op = g.nodes[i];
+      const bool is_mul = op.op_type == "Mul", is_add = op.op_type == "Add";
+      if (!op.domain.empty() || (!is_mul && !is_add) || op.inputs.size() != 2 || op.outputs.size() != 1) continue;
+      int x = -1, cidx = -1;
+      for (int k = 0; k < 2; ++k) {
+        const int v = op.inputs[static_cast<size_t>(k)];
+        const int p = v >= 0 ? producer[static_cast<size_t>(v)] : -1;
+        if (p >= 0 && !dead[static_cast<size_t>(p)] && g.nodes[static_cast<size_t>(p)].op_type == "Conv") {
+          x = v;
+          cidx = op.inputs[static_cast<size_t>(1 - k)];
+        }
+      }
+      if (x < 0 || uses.count[static_cast<size_t>(x)] != 1 || uses.pinned[static_cast<size_t>(x)]) continue;
+      const int p = producer[static_cast<size_t>(x)];
+      Node& conv = g.nodes[static_cast<size_t>(p)];
+      if (!conv.domain.empty() || conv.attrs.has("_activation") || conv.inputs.size() < 2 || conv.outputs.size() != 1)
+        continue;
+      const Tensor* w = constant(g, conv.inputs[1]);
+      const Tensor* c = constant(g, cidx);
+      if (!w || !c || w->dtype() != DataType::kFloat32 || c->dtype() != DataType::kFloat32 || w->rank() < 3) continue;
+      const Tensor* old_b = conv.inputs.size() > 2 ? constant(g, conv.inputs[2]) : nullptr;
+      if (conv.inputs.size() > 2 && conv.inputs[2] >= 0 && !old_b) continue;
+      const int64_t channels = w->dim(0), out_rank = w->rank();
+      // The constant must broadcast to the output without changing its shape: 1 element, or C elements
+      // on the channel axis (right-aligned against [N, C, spatial...]).
+      bool per_channel = false;
+      if (c->numel() != 1) {
+        if (c->rank() > out_rank || c->numel() != channels || c->rank() < out_rank - 1) continue;
+        const int64_t axis = 1 - (out_rank - c->rank());
+        if (axis < 0 || c->dim(static_cast<int>(axis)) != channels) continue;
+        per_channel = true;
+      } else if (c->rank() > out_rank) {
+        continue;
+      }
+      auto at = [&](int64_t ch) { return c->data<float>()[per_channel ? ch : 0]; };
+      Tensor new_b = Tensor::allocate(DataType::kFloat32, {channels}).value();
+      for (int64_t ch = 0; ch < channels; ++ch) {
+        const float b0 = old_b ? old_b->data<float>()[ch] : 0.0f;
+        new_b.data<float>()[ch] = is_mul ? b0 * at(ch) : b0 + at(ch);
+      }
+      if (is_mul) {
+        Tensor new_w = w->clone();
+        const int64_t per = w->numel() / channels;
+        for (int64_t ch = 0; ch < channels; ++ch)
+          for (int64_t k = 0; k < per; ++k) new_w.data<float>()[ch * per + k] *= at(ch);
+        const int w_id = add_initializer(g, g.values[static_cast<size_t>(conv.inputs[1])].name + "_scaled", std::move(new_w));
+        g.nodes[static_cast<size_t>(p)].inputs[1] = w_id;
+      }
+      const int b_id = add_initializer(g, g.values[static_cast<size_t>(op.outputs[0])].name + "_bias", std::move(new_b));
+      Node& conv2 = g.nodes[static_cast<size_t>(p)];
+      if (conv2.inputs.size() < 3) conv2.inputs.resize(3, -1);
+      conv2.inputs[2] = b_id;
+      conv2.outputs[0] = g.nodes[i].outputs[0];
+      dead[i] = true;
+      dead[static_cast<size_t>(p)] = true;  // not again in this sweep: its output moved
+      ++folded;
+      changed = true;
+    }
+    for (size_t i = 0; i < dead.size(); ++i)
+      if (dead[i] && g.nodes[i].op_type == "Conv") dead[i] = false;
+    erase_nodes(g, dead);
+  }
+  return folded;
+}
+
+// x * Clip(x + 3, 0, 6) / 6 (or * 1/6), as exporters write HardSwish, becomes one HardSwish node.
+int fuse_hardswish(Graph& g, const std::map<std::string, int64_t>& opsets) {
+  Uses uses = count_uses(g);
+  std::vector<int> producer = producers(g);
+  std::vector<bool> dead(g.nodes.size(), false);
+  int fused = 0;
+  auto single = [&](int v) { return v >= 0 && uses.count[static_cast<size_t>(v)] == 1 && !uses.pinned[static_cast<size_t>(v)]; };
+  auto prod_of = [&](int v, const char* type) -> int {
+    const int p = v >= 0 ? producer[static_cast<size_t>(v)] : -1;
+    if (p < 0 || dead[static_cast<size_t>(p)]) return -1;
+    const Node& n = g.nodes[static_cast<size_t>(p)];
+    return n.domain.empty() && n.op_type == type && n.outputs.size() == 1 ? p : -1;
+  };
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& last = g.nodes[i];
+    if (!last.domain.empty() || last.inputs.size() != 2 || last.outputs.size() != 1) continue;
+    float k = 0;
+    int m = -1;
+    if (last.op_type == "Div" && scalar_constant(g, last.inputs[1], &k) && k == 6.0f) m = last.inputs[0];
+    if (last.op_type == "Mul") {
+      for (int j = 0; j < 2; ++j)
+        if (scalar_constant(g, last.inputs[static_cast<size_t>(j)], &k) && std::fabs(k * 6.0f - 1.0f) < 1e-6f)
+          m = last.inputs[static_cast<size_t>(1 - j)];
+    }
+    const int pm = prod_of(m, "Mul");
+    if (pm < 0 || !single(m)) continue;
+    const Node& mul = g.nodes[static_cast<size_t>(pm)];
+    // mul = x * clip (either order)
+    int x = -1, pc = -1;
+    for (int j = 0; j < 2 && pc < 0; ++j) {
+      const int cand = mul.inputs[static_cast<size_t>(j)];
+      const int p = prod_of(cand, "Clip");
+      if (p >= 0 && single(cand)) {
+        pc = p;
+        x = mul.inputs[static_cast<size_t>(1 - j)];
+      }
+    }
+    if (pc < 0 || x < 0) continue;
+    const Node& clip = g.nodes[static_cast<size_t>(pc)];
+    float lo = -INFINITY, hi = INFINITY;
+    if (node_opset(clip, opsets) < 11) {
+      lo = clip.attrs.get_float("min", -INFINITY);
+      hi = clip.attrs.get_float("max", INFINITY);
+    } else if (clip.inputs.size() != 3 || !scalar_constant(g, clip.inputs[1], &lo) ||
+               !scalar_constant(g, clip.inputs[2], &hi)) {
+      continue;
+    }
+    if (lo != 0.0f || hi != 6.0f) continue;
+    const int pa = prod_of(clip.inputs[0], "Add");
+    if (pa < 0 || !single(clip.inputs[0])) continue;
+    const int three = other_input(g.nodes[static_cast<size_t>(pa)], x);
+    float t = 0;
+    if (three < 0 || !scalar_constant(g, three, &t) || t != 3.0f) continue;
+    // HardSwish(x) has x's shape; the pattern's constants must not broadcast x to a higher rank:
+    // rank-0 constants never do, [1] ones only when x is known not to be a scalar.
+    const Value& xv = g.values[static_cast<size_t>(x)];
+    const bool x_not_scalar = xv.has_shape && !xv.dims.empty();
+    const int scale_in = last.op_type == "Div" ? last.inputs[1] : (last.inputs[0] == m ? last.inputs[1] : last.inputs[0]);
+    bool scalars_ok = true;
+    for (int v : {three, clip.inputs.size() > 1 ? clip.inputs[1] : -1, clip.inputs.size() > 2 ? clip.inputs[2] : -1,
+                  scale_in}) {
+      const Tensor* c = constant(g, v);
+      if (c && c->rank() > 0) scalars_ok &= c->rank() == 1 && x_not_scalar;
+    }
+    if (!scalars_ok) continue;
+    Node& out = g.nodes[i];
+    out.op_type = "HardSwish";
+    out.inputs = {x};
+    out.attrs = Attributes();
+    dead[static_cast<size_t>(pm)] = dead[static_cast<size_t>(pc)] = dead[static_cast<size_t>(pa)] = true;
+    ++fused;
+  }
+  erase_nodes(g, dead);
+  return fused;
+}
+
+// Op(act) -> Mul by a scalar -> Add of a scalar, where the op's fused activation is applied in a
+// pass over finished tiles (HardSigmoid, HardSwish, Sigmoid): the affine map joins that pass.
+int fuse_post_affine(Graph& g) {
+  int fused = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    Uses uses = count_uses(g);
+    std::vector<int> producer = producers(g);
+    std::vector<bool> dead(g.nodes.size(), false);
+    std::vector<bool> touched(g.nodes.size(), false);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& op = g.nodes[i];
+      const bool is_mul = op.op_type == "Mul", is_add = op.op_type == "Add";
+      if (!op.domain.empty() || (!is_mul && !is_add) || op.inputs.size() != 2 || op.outputs.size() != 1) continue;
+      for (int k = 0; k < 2; ++k) {
+        const int x = op.inputs[static_cast<size_t>(k)], cidx = op.inputs[static_cast<size_t>(1 - k)];
+        const int p = x >= 0 ? producer[static_cast<size_t>(x)] : -1;
+        float v = 0;
+        const Tensor* c = constant(g, cidx);
+        if (p < 0 || touched[static_cast<size_t>(p)] || !scalar_constant(g, cidx, &v) || c->rank() > 1) continue;
+        if (uses.count[static_cast<size_t>(x)] != 1 || uses.pinned[static_cast<size_t>(x)]) continue;
+        Node& prod = g.nodes[static_cast<size_t>(p)];
+        const bool fusable = prod.domain.empty() && prod.outputs.size() == 1 &&
+                             (prod.op_type == "Conv" || prod.op_type == "ConvTranspose" || prod.op_type == "Gemm" ||
+                              prod.op_type == "MatMul");
+        if (!fusable || !prod.attrs.has("_activation")) continue;
+        auto act = Activation::from_attrs(prod.attrs);
+        if (!act.is_ok()) continue;
+        Activation a = *act;
+        if (a.kind != Activation::kHardSwish && a.kind != Activation::kHardSigmoid && a.kind != Activation::kSigmoid)
+          continue;
+        if (is_mul) {
+          a.scale *= v;
+          a.shift *= v;
+        } else {
+          a.shift += v;
+        }
+        a.to_attrs(prod.attrs);
+        prod.outputs[0] = op.outputs[0];
+        dead[i] = true;
+        touched[static_cast<size_t>(p)] = true;
+        ++fused;
+        changed = true;
+        break;
+      }
+    }
+    erase_nodes(g, dead);
+  }
+  return fused;
+}
+
 int fuse_activations(Graph& g, const std::map<std::string, int64_t>& opsets) {
   Uses uses = count_uses(g);
   std::vector<int> producer(g.values.size(), -1);
@@ -367,7 +595,10 @@ Result<OptimizerReport> optimize_graph(Graph& graph, const std::map<std::string,
   r.removed_identity = remove_identities(graph);
   EI_ASSIGN_OR_RETURN(r.folded_constants, fold_constants(graph, opsets));
   r.folded_batchnorm = fold_batchnorm(graph);
-  r.fused_activations = fuse_activations(graph, opsets);
+  r.folded_affine = fold_conv_affine(graph);
+  r.fused_activations = fuse_hardswish(graph, opsets);
+  r.fused_activations += fuse_activations(graph, opsets);
+  r.fused_activations += fuse_post_affine(graph);
   r.removed_dead = remove_dead(graph);
   EI_RETURN_IF_ERROR(graph.sort_topologically());
   return r;

@@ -179,7 +179,9 @@ TEST(F32Conv, Epilogues) {
   Activation hs; hs.kind = Activation::kHardSwish;
   Activation sig; sig.kind = Activation::kSigmoid;
   Activation lrelu; lrelu.kind = Activation::kLeakyRelu; lrelu.a = 0.2f;
-  for (const Activation& a : {clip, hs, sig, lrelu}) {
+  Activation hs_affine = hs; hs_affine.scale = 0.7f; hs_affine.shift = -0.3f;
+  Activation hsig; hsig.kind = Activation::kHardSigmoid; hsig.a = 0.3f; hsig.b = 0.4f; hsig.scale = 2.0f;
+  for (const Activation& a : {clip, hs, sig, lrelu, hs_affine, hsig}) {
     check_conv(geo(1, 6, 10, 1, {9, 13}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}), a, 1);   // band
     check_conv(geo(1, 6, 10, 1, {9, 13}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), a, 2);   // pointwise
     check_conv(geo(1, 6, 10, 1, {9, 3}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}), a, 1);    // panel
