@@ -221,6 +221,38 @@ TEST(Session, AffineFoldsAndHardSwishFusionMatchUnoptimized) {
   EXPECT_EQ(left, (std::vector<std::string>{"Conv", "Conv"}));
 }
 
+// openWakeWord's block: Conv -> LeakyRelu -> Max with a [1,1,1,1] constant, twice (the second floor
+// above most outputs so it matters).
+TEST(Session, LeakyReluMaxFloorFusesIntoConv) {
+  auto model = [] {
+    GraphBuilder b(13);
+    b.input("x", DataType::kFloat32, {1, 3, 8, 9})
+        .initializer("w", random_f32({4, 3, 3, 1}, 50))
+        .initializer("w2", random_f32({5, 4, 1, 3}, 51))
+        .initializer("f", Tensor::from_vector<float>({1, 1, 1, 1}, {-0.4f}))
+        .initializer("f2", Tensor::scalar_f32(0.1f));
+    b.node("Conv", {"x", "w"}, {"c"})
+        .node("LeakyRelu", {"c"}, {"l"}, {attr_float("alpha", 0.2f)})
+        .node("Max", {"l", "f"}, {"m"})
+        .node("Conv", {"m", "w2"}, {"c2"}, {attr_ints("pads", {0, 1, 0, 1})})
+        .node("LeakyRelu", {"c2"}, {"l2"}, {attr_float("alpha", 0.2f)})
+        .node("Max", {"f2", "l2"}, {"y"})
+        .output("y");
+    return b.build();
+  };
+  op_profile_enable(true);
+  auto fused = make_session(model(), true);
+  op_profile_enable(false);
+  auto plain = make_session(model(), false);
+  ASSERT_TRUE(plain && fused);
+  Tensor x = random_f32({1, 3, 8, 9}, 52, -3.0f, 3.0f);
+  op_profile_reset();
+  EXPECT_TENSOR_NEAR(run_one(*fused, {{"x", x}}), run_one(*plain, {{"x", x}}), 1e-5f, 1e-4f);
+  std::vector<std::string> left;
+  for (const OpProfileEntry& e : op_profile_entries()) left.push_back(e.op_type);
+  EXPECT_EQ(left, (std::vector<std::string>{"Conv", "Conv"}));
+}
+
 // The same ops where folding would be wrong: the Conv output has a second reader, the per-channel
 // constant has the wrong length for the channel axis, and the HardSwish-like pattern uses 5.
 TEST(Session, AffineFoldsLeaveNonMatchingPatterns) {

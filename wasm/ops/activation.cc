@@ -26,6 +26,7 @@ void Activation::apply(float* x, long n) const {
       v128_t v = wasm_v128_load(x + i);
       if (kind == kLeakyRelu) {
         v = wasm_v128_bitselect(v, wasm_f32x4_mul(v, va), wasm_f32x4_ge(v, zero));
+        v = wasm_f32x4_max(v, vb);
       } else if (kind != kNone) {
         const v128_t h = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(wasm_f32x4_mul(v, va), vb), zero), one);
         v = swish ? wasm_f32x4_mul(v, h) : h;
@@ -45,7 +46,7 @@ Result<Activation> Activation::from_attrs(const Attributes& attrs) {
   if (name.empty()) return act;
   if (name == "Relu") act.kind = kRelu;
   else if (name == "Clip") { act.kind = kClip; act.a = param(0, -INFINITY); act.b = param(1, INFINITY); }
-  else if (name == "LeakyRelu") { act.kind = kLeakyRelu; act.a = param(0, 0.01f); }
+  else if (name == "LeakyRelu") { act.kind = kLeakyRelu; act.a = param(0, 0.01f); act.b = param(1, -INFINITY); }
   else if (name == "HardSigmoid") { act.kind = kHardSigmoid; act.a = param(0, 0.2f); act.b = param(1, 0.5f); }
   else if (name == "HardSwish") act.kind = kHardSwish;
   else if (name == "Sigmoid") act.kind = kSigmoid;

@@ -457,7 +457,8 @@ int fuse_hardswish(Graph& g, const std::map<std::string, int64_t>& opsets) {
 }
 
 // Op(act) -> Mul by a scalar -> Add of a scalar, where the op's fused activation is applied in a
-// pass over finished tiles (HardSigmoid, HardSwish, Sigmoid): the affine map joins that pass.
+// pass over finished tiles (HardSigmoid, HardSwish, Sigmoid): the affine map joins that pass. And
+// Op(LeakyRelu) -> Max with a scalar: a floor on the LeakyRelu.
 int fuse_post_affine(Graph& g) {
   int fused = 0;
   for (bool changed = true; changed;) {
@@ -468,16 +469,20 @@ int fuse_post_affine(Graph& g) {
     std::vector<bool> touched(g.nodes.size(), false);
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node& op = g.nodes[i];
-      const bool is_mul = op.op_type == "Mul", is_add = op.op_type == "Add";
-      if (!op.domain.empty() || (!is_mul && !is_add) || op.inputs.size() != 2 || op.outputs.size() != 1) continue;
+      const bool is_mul = op.op_type == "Mul", is_add = op.op_type == "Add", is_max = op.op_type == "Max";
+      if (!op.domain.empty() || (!is_mul && !is_add && !is_max) || op.inputs.size() != 2 || op.outputs.size() != 1)
+        continue;
       for (int k = 0; k < 2; ++k) {
         const int x = op.inputs[static_cast<size_t>(k)], cidx = op.inputs[static_cast<size_t>(1 - k)];
         const int p = x >= 0 ? producer[static_cast<size_t>(x)] : -1;
         float v = 0;
         const Tensor* c = constant(g, cidx);
-        if (p < 0 || touched[static_cast<size_t>(p)] || !scalar_constant(g, cidx, &v) || c->rank() > 1) continue;
+        if (p < 0 || touched[static_cast<size_t>(p)] || !scalar_constant(g, cidx, &v)) continue;
         if (uses.count[static_cast<size_t>(x)] != 1 || uses.pinned[static_cast<size_t>(x)]) continue;
         Node& prod = g.nodes[static_cast<size_t>(p)];
+        // The scalar must not raise the output's rank: rank <= 1, or up to a Conv's (its W's) rank.
+        const Tensor* pw = prod.inputs.size() > 1 ? constant(g, prod.inputs[1]) : nullptr;
+        if (c->rank() > 1 && !(prod.op_type == "Conv" && pw && c->rank() <= pw->rank())) continue;
         const bool fusable = prod.domain.empty() && prod.outputs.size() == 1 &&
                              (prod.op_type == "Conv" || prod.op_type == "ConvTranspose" || prod.op_type == "Gemm" ||
                               prod.op_type == "MatMul");
@@ -485,9 +490,14 @@ int fuse_post_affine(Graph& g) {
         auto act = Activation::from_attrs(prod.attrs);
         if (!act.is_ok()) continue;
         Activation a = *act;
-        if (a.kind != Activation::kHardSwish && a.kind != Activation::kHardSigmoid && a.kind != Activation::kSigmoid)
+        if (is_max) {
+          // Max(LeakyRelu(x), c) (openWakeWord): a floor on the LeakyRelu, applied in the store step.
+          if (a.kind != Activation::kLeakyRelu || std::isnan(v)) continue;
+          a.b = std::max(a.b, v);
+        } else if (a.kind != Activation::kHardSwish && a.kind != Activation::kHardSigmoid &&
+                   a.kind != Activation::kSigmoid) {
           continue;
-        if (is_mul) {
+        } else if (is_mul) {
           a.scale *= v;
           a.shift *= v;
         } else {
@@ -523,7 +533,11 @@ int fuse_activations(Graph& g, const std::map<std::string, int64_t>& opsets) {
     if (op == "Relu") act.kind = Activation::kRelu;
     else if (op == "Sigmoid") act.kind = Activation::kSigmoid;
     else if (op == "HardSwish") act.kind = Activation::kHardSwish;
-    else if (op == "LeakyRelu") { act.kind = Activation::kLeakyRelu; act.a = act_node.attrs.get_float("alpha", 0.01f); }
+    else if (op == "LeakyRelu") {
+      act.kind = Activation::kLeakyRelu;
+      act.a = act_node.attrs.get_float("alpha", 0.01f);
+      act.b = -INFINITY;
+    }
     else if (op == "HardSigmoid") {
       act.kind = Activation::kHardSigmoid;
       act.a = act_node.attrs.get_float("alpha", 0.2f);

@@ -215,7 +215,7 @@ F32ConvParams conv_params(const Activation& act) {
   switch (act.kind) {
     case Activation::kRelu: cp.min = 0.0f; break;
     case Activation::kClip: cp.min = act.a; cp.max = act.b; break;
-    case Activation::kLeakyRelu: cp.leaky = 1; cp.alpha = act.a; break;
+    case Activation::kLeakyRelu: cp.leaky = 1; cp.alpha = act.a; cp.min = act.b; break;
     default: break;
   }
   return cp;
