@@ -283,6 +283,41 @@ TEST(Session, AffineFoldsLeaveNonMatchingPatterns) {
   EXPECT_TENSOR_NEAR(run_one(*fused, {{"x", x}}), run_one(*plain, {{"x", x}}), 1e-5f, 1e-4f);
 }
 
+TEST(Session, BatchNormFoldsIntoConvTranspose) {
+  auto model = [](bool with_bias) {
+    GraphBuilder b(13);
+    b.input("x", DataType::kFloat32, {1, 3, 5, 6})
+        .initializer("w", random_f32({3, 4, 2, 2}, 60))
+        .initializer("scale", random_f32({4}, 61, 0.5f, 1.5f))
+        .initializer("bias", random_f32({4}, 62))
+        .initializer("mean", random_f32({4}, 63))
+        .initializer("var", random_f32({4}, 64, 0.1f, 2.0f));
+    std::vector<std::string> in = {"x", "w"};
+    if (with_bias) {
+      b.initializer("cb", random_f32({4}, 65));
+      in.push_back("cb");
+    }
+    b.node("ConvTranspose", in, {"c"}, {attr_ints("strides", {2, 2})})
+        .node("BatchNormalization", {"c", "scale", "bias", "mean", "var"}, {"n"}, {attr_float("epsilon", 1e-3f)})
+        .node("Relu", {"n"}, {"y"})
+        .output("y");
+    return b.build();
+  };
+  for (bool bias : {false, true}) {
+    op_profile_enable(true);
+    auto fused = make_session(model(bias), true);
+    op_profile_enable(false);
+    auto plain = make_session(model(bias), false);
+    ASSERT_TRUE(plain && fused);
+    Tensor x = random_f32({1, 3, 5, 6}, 66);
+    op_profile_reset();
+    EXPECT_TENSOR_NEAR(run_one(*fused, {{"x", x}}), run_one(*plain, {{"x", x}}), 1e-5f, 1e-4f);
+    std::vector<std::string> left;
+    for (const OpProfileEntry& e : op_profile_entries()) left.push_back(e.op_type);
+    EXPECT_EQ(left, (std::vector<std::string>{"ConvTranspose"}));
+  }
+}
+
 TEST(Session, ConstantSubgraphsFoldAtCreation) {
   Model m = GraphBuilder()
                 .input("x", DataType::kFloat32, {2, 2})

@@ -201,7 +201,9 @@ int fold_batchnorm(Graph& g) {
     Node& prod = g.nodes[static_cast<size_t>(p)];
     const bool is_conv = prod.op_type == "Conv" && prod.domain.empty();
     const bool is_gemm = prod.op_type == "Gemm" && prod.domain.empty();
-    if ((!is_conv && !is_gemm) || prod.attrs.has("_activation") || prod.inputs.size() < 2) continue;
+    // ConvTranspose W is [C_in, C_out / group, k...]; only group 1 here (output channel = dim 1).
+    const bool is_convt = prod.op_type == "ConvTranspose" && prod.domain.empty() && prod.attrs.get_int("group", 1) == 1;
+    if ((!is_conv && !is_gemm && !is_convt) || prod.attrs.has("_activation") || prod.inputs.size() < 2) continue;
     const Tensor* w = constant(g, prod.inputs[1]);
     const Tensor* scale = constant(g, bn.inputs[1]);
     const Tensor* bias = constant(g, bn.inputs[2]);
@@ -209,9 +211,9 @@ int fold_batchnorm(Graph& g) {
     const Tensor* var = constant(g, bn.inputs[4]);
     if (!w || !scale || !bias || !mean || !var || w->dtype() != DataType::kFloat32) continue;
     int64_t channels;
-    if (is_conv) {
+    if (is_conv || is_convt) {
       if (w->rank() < 3) continue;
-      channels = w->dim(0);
+      channels = w->dim(is_convt ? 1 : 0);
     } else {
       if (w->rank() != 2 || prod.attrs.get_int("transA", 0) != 0) continue;
       channels = prod.attrs.get_int("transB", 0) ? w->dim(0) : w->dim(1);
@@ -242,6 +244,11 @@ int fold_batchnorm(Graph& g) {
       const int64_t per = w->numel() / channels;
       for (int64_t c = 0; c < channels; ++c)
         for (int64_t k = 0; k < per; ++k) pw[c * per + k] *= s[static_cast<size_t>(c)];
+    } else if (is_convt) {
+      const int64_t per = w->numel() / (w->dim(0) * channels);
+      for (int64_t i = 0; i < w->dim(0); ++i)
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t k = 0; k < per; ++k) pw[(i * channels + c) * per + k] *= s[static_cast<size_t>(c)];
     } else if (prod.attrs.get_int("transB", 0)) {
       const int64_t k_dim = w->dim(1);
       for (int64_t n = 0; n < channels; ++n)

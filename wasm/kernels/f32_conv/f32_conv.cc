@@ -439,6 +439,47 @@ void f32_conv_transpose(const ConvGeometry& g, const float* x, const float* pack
   const int64_t mblocks = (plan.mg + plan.mb - 1) / plan.mb;
   const Activation none;
   float* slot_base = static_cast<float*>(scratch);
+  // Kernel == stride, no pads or dilation, 2-D (U-Net / DB-head upsampling): every output pixel gets
+  // exactly one product, so items split input pixels too (threads no longer wait on a few channel
+  // blocks) and write act(product + bias) directly, without a bias fill and a second pass.
+  bool tiles_exactly = g.nd == 2;
+  for (int d = 0; d < g.nd; ++d)
+    tiles_exactly &= g.kernel[d] == g.stride[d] && g.dilation[d] == 1 && g.pad_begin[d] == 0 &&
+                     g.out[d] == g.in[d] * g.stride[d];
+  if (tiles_exactly) {
+    const int64_t pchunks = (Pin + plan.nt - 1) / plan.nt;
+    const int64_t kh = g.kernel[0], kw = g.kernel[1], iw_n = g.in[1], ow_n = g.out[1];
+    conv_for_each_with_slot(pool, g.batch * g.group * mblocks * pchunks, slots, [&](int slot, int64_t item) {
+      const int64_t pc = item % pchunks, rest = item / pchunks;
+      const int64_t mblk = rest % mblocks, grp = (rest / mblocks) % g.group, n = rest / mblocks / g.group;
+      const int64_t m0 = mblk * plan.mb, mcount = std::min(plan.mb, plan.mg - m0), rows = mcount * plan.kk;
+      const int64_t p0 = pc * plan.nt, count = std::min(plan.nt, Pin - p0);
+      float* panel = slot_base + slot * plan.slot_floats;
+      float* col = panel + plan.panel_floats;
+      const float* xg = x + (n * g.c_in + grp * plan.cg) * Pin;
+      f32_gemm_pack_b(static_cast<size_t>(plan.cg), static_cast<size_t>(count), cfg.nr, xg + p0,
+                      static_cast<size_t>(Pin), 1, 1.0f, nullptr, 0, 0.0f, panel);
+      f32_gemm_tile(cfg, 0, rows, 0, count, plan.cg, packed + (grp * plan.mg + m0) * plan.kk * plan.cg, plan.cg, panel,
+                    col, plan.nt, none);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t m = r / plan.kk, a = r % plan.kk / kw, b = r % kw;
+        const float bv = bias ? bias[grp * plan.mg + m0 + m] : 0.0f;
+        float* ym = y + (n * g.c_out + grp * plan.mg + m0 + m) * P;
+        float* cr = col + r * plan.nt;
+        for (int64_t j = 0; j < count; ++j) cr[j] += bv;
+        if (act.kind != Activation::kNone || act.has_affine()) act.apply(cr, static_cast<long>(count));
+        int64_t ih = p0 / iw_n, iw = p0 % iw_n;
+        for (int64_t j = 0; j < count; ++j) {
+          ym[(ih * kh + a) * ow_n + iw * kw + b] = cr[j];
+          if (++iw == iw_n) {
+            iw = 0;
+            ++ih;
+          }
+        }
+      }
+    });
+    return;
+  }
   conv_for_each_with_slot(pool, g.batch * g.group * mblocks, slots, [&](int slot, int64_t item) {
     const int64_t mblk = item % mblocks, grp = (item / mblocks) % g.group, n = item / mblocks / g.group;
     const int64_t m0 = mblk * plan.mb, mcount = std::min(plan.mb, plan.mg - m0), rows = mcount * plan.kk;
@@ -488,7 +529,7 @@ void f32_conv_transpose(const ConvGeometry& g, const float* x, const float* pack
         }
       }
     }
-    if (act.kind != Activation::kNone) act.apply(yb, static_cast<long>(mcount * P));
+    if (act.kind != Activation::kNone || act.has_affine()) act.apply(yb, static_cast<long>(mcount * P));
   });
 }
 

@@ -213,6 +213,14 @@ TEST(F32ConvTranspose, Shapes) {
     check_convt(geot(1, 2, 2, 1, {3, 4, 2}, {2, 3, 2}, {2, 1, 2}, {1, 1, 1}, {0, 1, 0}, {0, 0, 0}), none, t);
     check_convt(geot(1, 40, 70, 1, {9, 9}, {2, 2}, {2, 2}, {1, 1}, {0, 0}, {0, 0}), none, t);
   }
+  // Kernel == stride (exact tiling path): DB-head shapes, groups, 3x2 windows, activations, 3 threads.
+  Activation sig; sig.kind = Activation::kSigmoid;
+  Activation hs; hs.kind = Activation::kHardSwish; hs.scale = 1.5f; hs.shift = 0.25f;
+  for (int t : {1, 3}) {
+    check_convt(geot(1, 24, 1, 1, {37, 41}, {2, 2}, {2, 2}, {1, 1}, {0, 0}, {0, 0}), sig, t);
+    check_convt(geot(2, 6, 4, 2, {5, 7}, {3, 2}, {3, 2}, {1, 1}, {0, 0}, {0, 0}), relu, t);
+    check_convt(geot(1, 24, 24, 1, {33, 40}, {2, 2}, {2, 2}, {1, 1}, {0, 0}, {0, 0}), hs, t);
+  }
 }
 
 }  // namespace
