@@ -57,6 +57,36 @@ void pixel_bases(const ConvGeometry& g, const std::vector<int64_t>& out_dims, in
 void fill_im2col_panel(const ConvGeometry& g, const float* x_g, int64_t p0, int64_t count, int64_t pitch,
                        float* panel, int32_t* bases) {
   const int64_t cg = g.c_in / g.group, kk = g.kernel_size(), P = g.in_size();
+  if (g.nd == 2) {
+    // Runs of pixels within one output row: at stride 1 a run reads consecutive input floats, so it
+    // is a zero-padded copy, not a per-pixel coordinate decomposition.
+    const int64_t ih_n = g.in[0], iw_n = g.in[1], ow_n = g.out[1], kh_n = g.kernel[0], kw_n = g.kernel[1];
+    const int64_t sh = g.stride[0], sw = g.stride[1], dh = g.dilation[0], dw = g.dilation[1];
+    for (int64_t c = 0; c < cg; ++c) {
+      const float* xc = x_g + c * P;
+      for (int64_t a = 0; a < kh_n; ++a)
+        for (int64_t b = 0; b < kw_n; ++b) {
+          float* o = panel + ((c * kh_n + a) * kw_n + b) * pitch;
+          for (int64_t j = 0; j < count;) {
+            const int64_t p = p0 + j, oh = p / ow_n, ow0 = p % ow_n, run = std::min(count - j, ow_n - ow0);
+            const int64_t ih = oh * sh - g.pad_begin[0] + a * dh;
+            if (static_cast<uint64_t>(ih) >= static_cast<uint64_t>(ih_n)) {
+              std::fill(o + j, o + j + run, 0.0f);
+            } else {
+              const float* row = xc + ih * iw_n;
+              const int64_t iw0 = ow0 * sw - g.pad_begin[1] + b * dw;
+              for (int64_t t = 0; t < run; ++t) {
+                const int64_t iw = iw0 + t * sw;
+                o[j + t] = static_cast<uint64_t>(iw) < static_cast<uint64_t>(iw_n) ? row[iw] : 0.0f;
+              }
+            }
+            j += run;
+          }
+          std::fill(o + count, o + pitch, 0.0f);
+        }
+    }
+    return;
+  }
   pixel_bases(g, g.out, p0, count, bases);
   std::vector<int64_t> kc(static_cast<size_t>(g.nd));
   for (int64_t c = 0; c < cg; ++c) {

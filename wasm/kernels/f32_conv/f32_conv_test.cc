@@ -166,6 +166,8 @@ TEST(F32Conv, Paths) {
   check_conv(geo(1, 96, 20, 1, {12, 4}, {3, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 1);
   check_conv(geo(1, 9, 11, 1, {40, 2}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}), none, 2);
   check_conv(geo(1, 96, 13, 1, {3, 1}, {3, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 1);
+  check_conv(geo(1, 4, 5, 1, {13, 7}, {3, 3}, {2, 2}, {2, 1}, {1, 1}, {1, 1}), none, 1);  // stride 2, dilation
+  check_conv(geo(2, 6, 8, 2, {9, 5}, {2, 3}, {1, 3}, {1, 2}, {0, 2}, {1, 2}), none, 2);  // grouped, stride 3
   // Pointwise on planes of 1024 and 2048 floats (copied chunks: 4 KiB-aliased rows), with a tail.
   check_conv(geo(1, 20, 9, 1, {32, 32}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 1);
   check_conv(geo(2, 7, 6, 1, {64, 32}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}), none, 2);
