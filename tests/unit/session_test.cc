@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "ops/activation.h"
+#include "ops/op_profile.h"
 #include "test_util.h"
 
 namespace edgeinfer {
@@ -173,6 +174,147 @@ TEST(Session, BatchNormFoldAndReluFusionMatchUnoptimized) {
     EXPECT_EQ(fused->info().op_counts.at("BatchNormalization"), 1);  // info describes the model as loaded
     Tensor x = random_f32({1, 3, 9, 7}, 20);
     EXPECT_TENSOR_NEAR(run_one(*fused, {{"x", x}}), run_one(*plain, {{"x", x}}), 1e-5f, 1e-4f);
+  }
+}
+
+// PP-LCNet's block as exported: Conv -> Mul/Add by [1] scalars -> x * Clip(x + 3, 0, 6) / 6 ->
+// Mul/Add by scalars -> 1x1 Conv -> per-channel Mul/Add.
+Model lcnet_block_model() {
+  GraphBuilder b(13);
+  auto one = [](float v) { return Tensor::from_vector<float>({1}, {v}); };
+  b.input("x", DataType::kFloat32, {1, 3, 9, 7})
+      .initializer("w", random_f32({4, 3, 3, 3}, 30))
+      .initializer("cb", random_f32({4}, 31))
+      .initializer("s1", one(1.3f)).initializer("t1", one(-0.2f))
+      .initializer("three", Tensor::scalar_f32(3.0f)).initializer("zero", Tensor::scalar_f32(0.0f))
+      .initializer("six", Tensor::scalar_f32(6.0f))
+      .initializer("s2", one(0.7f)).initializer("t2", one(0.4f))
+      .initializer("w2", random_f32({5, 4, 1, 1}, 32))
+      .initializer("s3", random_f32({1, 5, 1, 1}, 33)).initializer("t3", random_f32({5, 1, 1}, 34));
+  b.node("Conv", {"x", "w", "cb"}, {"c"}, {attr_ints("pads", {1, 1, 1, 1})})
+      .node("Mul", {"s1", "c"}, {"c1"})
+      .node("Add", {"c1", "t1"}, {"h"})
+      .node("Add", {"h", "three"}, {"h3"})
+      .node("Clip", {"h3", "zero", "six"}, {"hc"})
+      .node("Mul", {"h", "hc"}, {"hm"})
+      .node("Div", {"hm", "six"}, {"hs"})
+      .node("Mul", {"s2", "hs"}, {"a1"})
+      .node("Add", {"a1", "t2"}, {"a"})
+      .node("Conv", {"a", "w2"}, {"d"})
+      .node("Mul", {"d", "s3"}, {"d1"})
+      .node("Add", {"t3", "d1"}, {"y"})
+      .output("y");
+  return b.build();
+}
+
+TEST(Session, AffineFoldsAndHardSwishFusionMatchUnoptimized) {
+  op_profile_enable(true);  // counts the nodes that are left
+  auto fused = make_session(lcnet_block_model(), /*optimize=*/true);
+  op_profile_enable(false);
+  auto plain = make_session(lcnet_block_model(), /*optimize=*/false);
+  ASSERT_TRUE(plain && fused);
+  Tensor x = random_f32({1, 3, 9, 7}, 35, -3.0f, 3.0f);
+  op_profile_reset();
+  EXPECT_TENSOR_NEAR(run_one(*fused, {{"x", x}}), run_one(*plain, {{"x", x}}), 1e-5f, 1e-4f);
+  std::vector<std::string> left;
+  for (const OpProfileEntry& e : op_profile_entries()) left.push_back(e.op_type);
+  EXPECT_EQ(left, (std::vector<std::string>{"Conv", "Conv"}));
+}
+
+// openWakeWord's block: Conv -> LeakyRelu -> Max with a [1,1,1,1] constant, twice (the second floor
+// above most outputs so it matters).
+TEST(Session, LeakyReluMaxFloorFusesIntoConv) {
+  auto model = [] {
+    GraphBuilder b(13);
+    b.input("x", DataType::kFloat32, {1, 3, 8, 9})
+        .initializer("w", random_f32({4, 3, 3, 1}, 50))
+        .initializer("w2", random_f32({5, 4, 1, 3}, 51))
+        .initializer("f", Tensor::from_vector<float>({1, 1, 1, 1}, {-0.4f}))
+        .initializer("f2", Tensor::scalar_f32(0.1f));
+    b.node("Conv", {"x", "w"}, {"c"})
+        .node("LeakyRelu", {"c"}, {"l"}, {attr_float("alpha", 0.2f)})
+        .node("Max", {"l", "f"}, {"m"})
+        .node("Conv", {"m", "w2"}, {"c2"}, {attr_ints("pads", {0, 1, 0, 1})})
+        .node("LeakyRelu", {"c2"}, {"l2"}, {attr_float("alpha", 0.2f)})
+        .node("Max", {"f2", "l2"}, {"y"})
+        .output("y");
+    return b.build();
+  };
+  op_profile_enable(true);
+  auto fused = make_session(model(), true);
+  op_profile_enable(false);
+  auto plain = make_session(model(), false);
+  ASSERT_TRUE(plain && fused);
+  Tensor x = random_f32({1, 3, 8, 9}, 52, -3.0f, 3.0f);
+  op_profile_reset();
+  EXPECT_TENSOR_NEAR(run_one(*fused, {{"x", x}}), run_one(*plain, {{"x", x}}), 1e-5f, 1e-4f);
+  std::vector<std::string> left;
+  for (const OpProfileEntry& e : op_profile_entries()) left.push_back(e.op_type);
+  EXPECT_EQ(left, (std::vector<std::string>{"Conv", "Conv"}));
+}
+
+// The same ops where folding would be wrong: the Conv output has a second reader, the per-channel
+// constant has the wrong length for the channel axis, and the HardSwish-like pattern uses 5.
+TEST(Session, AffineFoldsLeaveNonMatchingPatterns) {
+  GraphBuilder b(13);
+  b.input("x", DataType::kFloat32, {1, 2, 5, 5})
+      .initializer("w", random_f32({3, 2, 1, 1}, 40))
+      .initializer("s", random_f32({1, 3, 1, 1}, 41))
+      .initializer("bad", random_f32({3, 1, 1, 1}, 42))
+      .initializer("three", Tensor::scalar_f32(3.0f)).initializer("zero", Tensor::scalar_f32(0.0f))
+      .initializer("five", Tensor::scalar_f32(5.0f)).initializer("six", Tensor::scalar_f32(6.0f));
+  b.node("Conv", {"x", "w"}, {"c"})
+      .node("Mul", {"c", "s"}, {"m"})
+      .node("Add", {"c", "m"}, {"r"})            // c read twice: no fold
+      .node("Conv", {"x", "w"}, {"c2"})
+      .node("Mul", {"c2", "bad"}, {"m2"})        // [3,1,1,1] lines up with N, not with channels
+      .node("Add", {"m2", "three"}, {"h3"})
+      .node("Clip", {"h3", "zero", "five"}, {"hc"})
+      .node("Mul", {"m2", "hc"}, {"hm"})
+      .node("Div", {"hm", "six"}, {"hs"})
+      .node("Add", {"r", "hs"}, {"y"})
+      .output("y");
+  Model m = b.build();
+  Model m2 = m;
+  auto fused = make_session(std::move(m), true);
+  auto plain = make_session(std::move(m2), false);
+  ASSERT_TRUE(plain && fused);
+  Tensor x = random_f32({1, 2, 5, 5}, 43, -3.0f, 3.0f);
+  EXPECT_TENSOR_NEAR(run_one(*fused, {{"x", x}}), run_one(*plain, {{"x", x}}), 1e-5f, 1e-4f);
+}
+
+TEST(Session, BatchNormFoldsIntoConvTranspose) {
+  auto model = [](bool with_bias) {
+    GraphBuilder b(13);
+    b.input("x", DataType::kFloat32, {1, 3, 5, 6})
+        .initializer("w", random_f32({3, 4, 2, 2}, 60))
+        .initializer("scale", random_f32({4}, 61, 0.5f, 1.5f))
+        .initializer("bias", random_f32({4}, 62))
+        .initializer("mean", random_f32({4}, 63))
+        .initializer("var", random_f32({4}, 64, 0.1f, 2.0f));
+    std::vector<std::string> in = {"x", "w"};
+    if (with_bias) {
+      b.initializer("cb", random_f32({4}, 65));
+      in.push_back("cb");
+    }
+    b.node("ConvTranspose", in, {"c"}, {attr_ints("strides", {2, 2})})
+        .node("BatchNormalization", {"c", "scale", "bias", "mean", "var"}, {"n"}, {attr_float("epsilon", 1e-3f)})
+        .node("Relu", {"n"}, {"y"})
+        .output("y");
+    return b.build();
+  };
+  for (bool bias : {false, true}) {
+    op_profile_enable(true);
+    auto fused = make_session(model(bias), true);
+    op_profile_enable(false);
+    auto plain = make_session(model(bias), false);
+    ASSERT_TRUE(plain && fused);
+    Tensor x = random_f32({1, 3, 5, 6}, 66);
+    op_profile_reset();
+    EXPECT_TENSOR_NEAR(run_one(*fused, {{"x", x}}), run_one(*plain, {{"x", x}}), 1e-5f, 1e-4f);
+    std::vector<std::string> left;
+    for (const OpProfileEntry& e : op_profile_entries()) left.push_back(e.op_type);
+    EXPECT_EQ(left, (std::vector<std::string>{"ConvTranspose"}));
   }
 }
 

@@ -1,7 +1,7 @@
 // edgeinfer: the native command-line tool.
 //   edgeinfer info MODEL [--json]
 //   edgeinfer run MODEL --input NAME=FILE.npy ... --output-dir DIR [--threads N]
-//   edgeinfer bench MODEL [--shape NAME=1x3x224x224 ...] [--threads N] [--warmup N] [--runs N] [--json]
+//   edgeinfer bench MODEL [--shape NAME=1x3x224x224 ...] [--threads N] [--warmup N] [--runs N] [--json] [--profile]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -26,6 +26,7 @@
 #include "core/tensor.h"
 #include "ir/graph.h"
 #include "onnx/onnx_loader.h"
+#include "ops/op_profile.h"
 #include "runtime/session.h"
 
 namespace edgeinfer {
@@ -338,7 +339,7 @@ Stats stats_of(std::vector<double> v) {
 }
 
 int cmd_bench(const std::string& path, const std::vector<std::string>& shape_args, int threads, int warmup, int runs,
-              bool as_json, bool optimize) {
+              bool as_json, bool optimize, bool profile) {
   if (runs < 1) return fail(invalid_argument("--runs must be at least 1"));
   if (warmup < 0) return fail(invalid_argument("--warmup must be >= 0"));
   auto bytes = read_file(path);
@@ -346,6 +347,8 @@ int cmd_bench(const std::string& path, const std::vector<std::string>& shape_arg
   SessionOptions opts;
   opts.num_threads = threads;
   opts.optimize = optimize;
+  // Kernels are wrapped in timers at creation, so the switch must be on before the session exists.
+  op_profile_enable(profile);
   const auto t_create = Clock::now();
   auto session = Session::create(bytes->data(), bytes->size(), opts);
   const double create_ms = ms_since(t_create);
@@ -390,6 +393,7 @@ int cmd_bench(const std::string& path, const std::vector<std::string>& shape_arg
     auto r = s.run(feeds);
     if (!r.is_ok()) return fail(r.status());
   }
+  op_profile_reset();
   std::vector<double> times;
   for (int i = 0; i < runs; ++i) {
     const auto t0 = Clock::now();
@@ -414,6 +418,12 @@ int cmd_bench(const std::string& path, const std::vector<std::string>& shape_arg
     j["latency_ms"] = {{"min", st.min}, {"p50", st.p50}, {"p95", st.p95}, {"mean", st.mean}, {"max", st.max}};
     j["memory_bytes"] = {{"weights", mem.weights_bytes}, {"arena", mem.arena_bytes}, {"peak", mem.peak_bytes},
                          {"process_peak_rss", rss}};
+    if (profile) {
+      json nodes = json::array();
+      for (const OpProfileEntry& e : op_profile_entries())
+        nodes.push_back({{"node", e.node}, {"op_type", e.op_type}, {"detail", e.detail}, {"ms", e.ms / runs}});
+      j["profile_ms_per_run"] = nodes;
+    }
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -429,6 +439,7 @@ int cmd_bench(const std::string& path, const std::vector<std::string>& shape_arg
   std::printf("memory:           peak %s (weights %s + arena %s)\n", mib(mem.peak_bytes).c_str(),
               mib(mem.weights_bytes).c_str(), mib(mem.arena_bytes).c_str());
   if (rss) std::printf("process peak RSS: %s\n", mib(rss).c_str());
+  if (profile) std::printf("%s", op_profile_report(runs, 25).c_str());
   return 0;
 }
 
@@ -467,10 +478,12 @@ int main(int argc, char** argv) {
   bench->add_option("--runs", runs, "Timed runs")->check(CLI::Range(1, 1000000));
   bench->add_flag("--json", as_json, "Machine-readable output");
   bench->add_flag("--no-optimize", no_optimize, "Disable graph optimizations");
+  bool profile = false;
+  bench->add_flag("--profile", profile, "Time every node; print time per op type and the slowest nodes");
 
   CLI11_PARSE(app, argc, argv);
   if (info->parsed()) return edgeinfer::cmd_info(model, as_json);
   if (run->parsed()) return edgeinfer::cmd_run(model, inputs, out_dir, threads, !no_optimize);
-  if (bench->parsed()) return edgeinfer::cmd_bench(model, shapes, threads, warmup, runs, as_json, !no_optimize);
+  if (bench->parsed()) return edgeinfer::cmd_bench(model, shapes, threads, warmup, runs, as_json, !no_optimize, profile);
   return 1;
 }

@@ -1,7 +1,7 @@
 // Conv (opsets 1-21): N-D NCHW convolution with groups, dilations, strides, explicit or automatic
 // pads, optional bias and the optimizer's fused activation.
-// Paths: depthwise (group == channels, 1-D/2-D) -> f32_dwconv; everything else -> im2col panels over
-// the GEMM microkernels (f32_conv), where 1x1 stride-1 convolutions skip the im2col index math.
+// Paths: depthwise (group == channels, 1-D/2-D) -> f32_dwconv; everything else -> f32_conv (offset
+// microkernels reading the input planes, zero-padded row bands, or im2col panels: see f32_conv.h).
 // Constant weights (and bias) are packed once at session creation.
 #include <cstring>
 #include <memory>

@@ -122,22 +122,6 @@ Result<int> fold_constants(Graph& g, const std::map<std::string, int64_t>& opset
       in_elements += t->numel();
     }
     if (!all_const) continue;
-    // Weights stored as Constant nodes (common in exported models): the attribute's tensor becomes
-    // the initializer as it is, shared and not copied. Running the kernel would hold three copies of
-    // every such weight at once (attribute, the kernel's own, the output).
-    if (n.op_type == "Constant" && n.domain.empty() && n.outputs.size() == 1 && n.outputs[0] >= 0 &&
-        n.attrs.all().size() == 1 && n.attrs.all()[0].name == "value" && n.attrs.all()[0].type == AttrType::kTensor &&
-        !n.attrs.all()[0].t.empty() && dtype_size(n.attrs.all()[0].t.dtype()) != 0 && n.attrs.all()[0].t.owns_data()) {
-      Value& v = g.values[static_cast<size_t>(n.outputs[0])];
-      v.is_initializer = true;
-      v.initializer = n.attrs.all()[0].t;
-      v.dtype = v.initializer.dtype();
-      v.producer = -1;
-      g.nodes[i].attrs.erase("value");
-      dead[i] = true;
-      ++folded;
-      continue;
-    }
     auto kernel = create_node_kernel(g, n, node_opset(n, opsets));
     if (!kernel.is_ok()) return kernel.status();
     std::vector<TensorInfo> infos(n.inputs.size());
@@ -217,7 +201,9 @@ int fold_batchnorm(Graph& g) {
     Node& prod = g.nodes[static_cast<size_t>(p)];
     const bool is_conv = prod.op_type == "Conv" && prod.domain.empty();
     const bool is_gemm = prod.op_type == "Gemm" && prod.domain.empty();
-    if ((!is_conv && !is_gemm) || prod.attrs.has("_activation") || prod.inputs.size() < 2) continue;
+    // ConvTranspose W is [C_in, C_out / group, k...]; only group 1 here (output channel = dim 1).
+    const bool is_convt = prod.op_type == "ConvTranspose" && prod.domain.empty() && prod.attrs.get_int("group", 1) == 1;
+    if ((!is_conv && !is_gemm && !is_convt) || prod.attrs.has("_activation") || prod.inputs.size() < 2) continue;
     const Tensor* w = constant(g, prod.inputs[1]);
     const Tensor* scale = constant(g, bn.inputs[1]);
     const Tensor* bias = constant(g, bn.inputs[2]);
@@ -225,9 +211,9 @@ int fold_batchnorm(Graph& g) {
     const Tensor* var = constant(g, bn.inputs[4]);
     if (!w || !scale || !bias || !mean || !var || w->dtype() != DataType::kFloat32) continue;
     int64_t channels;
-    if (is_conv) {
+    if (is_conv || is_convt) {
       if (w->rank() < 3) continue;
-      channels = w->dim(0);
+      channels = w->dim(is_convt ? 1 : 0);
     } else {
       if (w->rank() != 2 || prod.attrs.get_int("transA", 0) != 0) continue;
       channels = prod.attrs.get_int("transB", 0) ? w->dim(0) : w->dim(1);
@@ -258,6 +244,11 @@ int fold_batchnorm(Graph& g) {
       const int64_t per = w->numel() / channels;
       for (int64_t c = 0; c < channels; ++c)
         for (int64_t k = 0; k < per; ++k) pw[c * per + k] *= s[static_cast<size_t>(c)];
+    } else if (is_convt) {
+      const int64_t per = w->numel() / (w->dim(0) * channels);
+      for (int64_t i = 0; i < w->dim(0); ++i)
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t k = 0; k < per; ++k) pw[(i * channels + c) * per + k] *= s[static_cast<size_t>(c)];
     } else if (prod.attrs.get_int("transB", 0)) {
       const int64_t k_dim = w->dim(1);
       for (int64_t n = 0; n < channels; ++n)
@@ -295,62 +286,241 @@ int fold_batchnorm(Graph& g) {
   return folded;
 }
 
-// x * Clip(x + 3, 0, 6) / 6, as exporters spell HardSwish for opsets before 14, becomes one HardSwish
-// node: one pass instead of four, and one buffer instead of two alive across them.
-bool scalar_is(const Graph& g, int id, float want) {
-  const Tensor* t = constant(g, id);
-  return t && t->dtype() == DataType::kFloat32 && t->numel() == 1 && t->data<float>()[0] == want;
-}
-
-int fuse_hardswish(Graph& g, const std::map<std::string, int64_t>& opsets) {
-  Uses uses = count_uses(g);
+// Producer node index of every value (-1 for inputs and initializers).
+std::vector<int> producers(const Graph& g) {
   std::vector<int> producer(g.values.size(), -1);
   for (size_t i = 0; i < g.nodes.size(); ++i)
     for (int out : g.nodes[i].outputs)
       if (out >= 0) producer[static_cast<size_t>(out)] = static_cast<int>(i);
-  // The node producing `id` when it is `op` and `id` feeds nothing else; else nullptr.
-  auto single_use_producer = [&](int id, const char* op) -> const Node* {
-    if (id < 0 || uses.count[static_cast<size_t>(id)] != 1 || uses.pinned[static_cast<size_t>(id)]) return nullptr;
-    const int p = producer[static_cast<size_t>(id)];
-    if (p < 0) return nullptr;
-    const Node& n = g.nodes[static_cast<size_t>(p)];
-    return n.domain.empty() && n.op_type == op && n.outputs.size() == 1 ? &n : nullptr;
-  };
-  std::vector<bool> dead(g.nodes.size(), false);
-  int fused = 0;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& div = g.nodes[i];
-    if (!div.domain.empty() || div.op_type != "Div" || div.inputs.size() != 2 || div.outputs.size() != 1 ||
-        !scalar_is(g, div.inputs[1], 6.0f))
-      continue;
-    const Node* mul = single_use_producer(div.inputs[0], "Mul");
-    if (!mul || mul->inputs.size() != 2) continue;
-    for (int side = 0; side < 2; ++side) {
-      const int x = mul->inputs[static_cast<size_t>(side)];
-      const Node* clip = single_use_producer(mul->inputs[static_cast<size_t>(1 - side)], "Clip");
-      if (x < 0 || !clip || clip->inputs.empty()) continue;
-      if (node_opset(*clip, opsets) < 11) {
-        if (clip->attrs.get_float("min", -1.0f) != 0.0f || clip->attrs.get_float("max", -1.0f) != 6.0f) continue;
-      } else if (clip->inputs.size() != 3 || !scalar_is(g, clip->inputs[1], 0.0f) || !scalar_is(g, clip->inputs[2], 6.0f)) {
+  return producer;
+}
+
+// A float32 constant holding one value: its value.
+bool scalar_constant(const Graph& g, int id, float* v) {
+  const Tensor* t = constant(g, id);
+  if (!t || t->dtype() != DataType::kFloat32 || t->numel() != 1) return false;
+  *v = t->data<float>()[0];
+  return true;
+}
+
+// For a binary op node with one input `x` and the other a constant: the constant's index (or -1).
+int other_input(const Node& n, int x) {
+  if (n.inputs.size() != 2) return -1;
+  if (n.inputs[0] == x) return n.inputs[1];
+  if (n.inputs[1] == x) return n.inputs[0];
+  return -1;
+}
+
+// Conv -> Mul by a constant -> Add of a constant, the constants scalars or per output channel
+// ([C,1,1] / [1,C,1,1]): folded into the Conv's weights and bias (PP-LCNet's learnable affine blocks
+// follow most convolutions).
+int fold_conv_affine(Graph& g) {
+  int folded = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    Uses uses = count_uses(g);
+    std::vector<int> producer = producers(g);
+    std::vector<bool> dead(g.nodes.size(), false);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& op = g.nodes[i];
+      const bool is_mul = op.op_type == "Mul", is_add = op.op_type == "Add";
+      if (!op.domain.empty() || (!is_mul && !is_add) || op.inputs.size() != 2 || op.outputs.size() != 1) continue;
+      int x = -1, cidx = -1;
+      for (int k = 0; k < 2; ++k) {
+        const int v = op.inputs[static_cast<size_t>(k)];
+        const int p = v >= 0 ? producer[static_cast<size_t>(v)] : -1;
+        if (p >= 0 && !dead[static_cast<size_t>(p)] && g.nodes[static_cast<size_t>(p)].op_type == "Conv") {
+          x = v;
+          cidx = op.inputs[static_cast<size_t>(1 - k)];
+        }
+      }
+      if (x < 0 || uses.count[static_cast<size_t>(x)] != 1 || uses.pinned[static_cast<size_t>(x)]) continue;
+      const int p = producer[static_cast<size_t>(x)];
+      Node& conv = g.nodes[static_cast<size_t>(p)];
+      if (!conv.domain.empty() || conv.attrs.has("_activation") || conv.inputs.size() < 2 || conv.outputs.size() != 1)
+        continue;
+      const Tensor* w = constant(g, conv.inputs[1]);
+      const Tensor* c = constant(g, cidx);
+      if (!w || !c || w->dtype() != DataType::kFloat32 || c->dtype() != DataType::kFloat32 || w->rank() < 3) continue;
+      const Tensor* old_b = conv.inputs.size() > 2 ? constant(g, conv.inputs[2]) : nullptr;
+      if (conv.inputs.size() > 2 && conv.inputs[2] >= 0 && !old_b) continue;
+      const int64_t channels = w->dim(0), out_rank = w->rank();
+      // The constant must broadcast to the output without changing its shape: 1 element, or C elements
+      // on the channel axis (right-aligned against [N, C, spatial...]).
+      bool per_channel = false;
+      if (c->numel() != 1) {
+        if (c->rank() > out_rank || c->numel() != channels || c->rank() < out_rank - 1) continue;
+        const int64_t axis = 1 - (out_rank - c->rank());
+        if (axis < 0 || c->dim(static_cast<int>(axis)) != channels) continue;
+        per_channel = true;
+      } else if (c->rank() > out_rank) {
         continue;
       }
-      const Node* add = single_use_producer(clip->inputs[0], "Add");
-      if (!add || add->inputs.size() != 2) continue;
-      const bool x_first = add->inputs[0] == x && scalar_is(g, add->inputs[1], 3.0f);
-      const bool x_second = add->inputs[1] == x && scalar_is(g, add->inputs[0], 3.0f);
-      if (!x_first && !x_second) continue;
-      dead[static_cast<size_t>(producer[static_cast<size_t>(div.inputs[0])])] = true;
-      dead[static_cast<size_t>(producer[static_cast<size_t>(mul->inputs[static_cast<size_t>(1 - side)])])] = true;
-      dead[static_cast<size_t>(producer[static_cast<size_t>(clip->inputs[0])])] = true;
-      Node& hs = g.nodes[i];
-      hs.op_type = "HardSwish";
-      hs.inputs = {x};
-      hs.attrs = Attributes();
-      ++fused;
-      break;
+      auto at = [&](int64_t ch) { return c->data<float>()[per_channel ? ch : 0]; };
+      Tensor new_b = Tensor::allocate(DataType::kFloat32, {channels}).value();
+      for (int64_t ch = 0; ch < channels; ++ch) {
+        const float b0 = old_b ? old_b->data<float>()[ch] : 0.0f;
+        new_b.data<float>()[ch] = is_mul ? b0 * at(ch) : b0 + at(ch);
+      }
+      if (is_mul) {
+        Tensor new_w = w->clone();
+        const int64_t per = w->numel() / channels;
+        for (int64_t ch = 0; ch < channels; ++ch)
+          for (int64_t k = 0; k < per; ++k) new_w.data<float>()[ch * per + k] *= at(ch);
+        const int w_id = add_initializer(g, g.values[static_cast<size_t>(conv.inputs[1])].name + "_scaled", std::move(new_w));
+        g.nodes[static_cast<size_t>(p)].inputs[1] = w_id;
+      }
+      const int b_id = add_initializer(g, g.values[static_cast<size_t>(op.outputs[0])].name + "_bias", std::move(new_b));
+      Node& conv2 = g.nodes[static_cast<size_t>(p)];
+      if (conv2.inputs.size() < 3) conv2.inputs.resize(3, -1);
+      conv2.inputs[2] = b_id;
+      conv2.outputs[0] = g.nodes[i].outputs[0];
+      dead[i] = true;
+      dead[static_cast<size_t>(p)] = true;  // not again in this sweep: its output moved
+      ++folded;
+      changed = true;
     }
+    for (size_t i = 0; i < dead.size(); ++i)
+      if (dead[i] && g.nodes[i].op_type == "Conv") dead[i] = false;
+    erase_nodes(g, dead);
+  }
+  return folded;
+}
+
+// x * Clip(x + 3, 0, 6) / 6 (or * 1/6), as exporters write HardSwish, becomes one HardSwish node.
+int fuse_hardswish(Graph& g, const std::map<std::string, int64_t>& opsets) {
+  Uses uses = count_uses(g);
+  std::vector<int> producer = producers(g);
+  std::vector<bool> dead(g.nodes.size(), false);
+  int fused = 0;
+  auto single = [&](int v) { return v >= 0 && uses.count[static_cast<size_t>(v)] == 1 && !uses.pinned[static_cast<size_t>(v)]; };
+  auto prod_of = [&](int v, const char* type) -> int {
+    const int p = v >= 0 ? producer[static_cast<size_t>(v)] : -1;
+    if (p < 0 || dead[static_cast<size_t>(p)]) return -1;
+    const Node& n = g.nodes[static_cast<size_t>(p)];
+    return n.domain.empty() && n.op_type == type && n.outputs.size() == 1 ? p : -1;
+  };
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& last = g.nodes[i];
+    if (!last.domain.empty() || last.inputs.size() != 2 || last.outputs.size() != 1) continue;
+    float k = 0;
+    int m = -1;
+    if (last.op_type == "Div" && scalar_constant(g, last.inputs[1], &k) && k == 6.0f) m = last.inputs[0];
+    if (last.op_type == "Mul") {
+      for (int j = 0; j < 2; ++j)
+        if (scalar_constant(g, last.inputs[static_cast<size_t>(j)], &k) && std::fabs(k * 6.0f - 1.0f) < 1e-6f)
+          m = last.inputs[static_cast<size_t>(1 - j)];
+    }
+    const int pm = prod_of(m, "Mul");
+    if (pm < 0 || !single(m)) continue;
+    const Node& mul = g.nodes[static_cast<size_t>(pm)];
+    // mul = x * clip (either order)
+    int x = -1, pc = -1;
+    for (int j = 0; j < 2 && pc < 0; ++j) {
+      const int cand = mul.inputs[static_cast<size_t>(j)];
+      const int p = prod_of(cand, "Clip");
+      if (p >= 0 && single(cand)) {
+        pc = p;
+        x = mul.inputs[static_cast<size_t>(1 - j)];
+      }
+    }
+    if (pc < 0 || x < 0) continue;
+    const Node& clip = g.nodes[static_cast<size_t>(pc)];
+    float lo = -INFINITY, hi = INFINITY;
+    if (node_opset(clip, opsets) < 11) {
+      lo = clip.attrs.get_float("min", -INFINITY);
+      hi = clip.attrs.get_float("max", INFINITY);
+    } else if (clip.inputs.size() != 3 || !scalar_constant(g, clip.inputs[1], &lo) ||
+               !scalar_constant(g, clip.inputs[2], &hi)) {
+      continue;
+    }
+    if (lo != 0.0f || hi != 6.0f) continue;
+    const int pa = prod_of(clip.inputs[0], "Add");
+    if (pa < 0 || !single(clip.inputs[0])) continue;
+    const int three = other_input(g.nodes[static_cast<size_t>(pa)], x);
+    float t = 0;
+    if (three < 0 || !scalar_constant(g, three, &t) || t != 3.0f) continue;
+    // HardSwish(x) has x's shape; the pattern's constants must not broadcast x to a higher rank:
+    // rank-0 constants never do, [1] ones only when x is known not to be a scalar.
+    const Value& xv = g.values[static_cast<size_t>(x)];
+    const bool x_not_scalar = xv.has_shape && !xv.dims.empty();
+    const int scale_in = last.op_type == "Div" ? last.inputs[1] : (last.inputs[0] == m ? last.inputs[1] : last.inputs[0]);
+    bool scalars_ok = true;
+    for (int v : {three, clip.inputs.size() > 1 ? clip.inputs[1] : -1, clip.inputs.size() > 2 ? clip.inputs[2] : -1,
+                  scale_in}) {
+      const Tensor* c = constant(g, v);
+      if (c && c->rank() > 0) scalars_ok &= c->rank() == 1 && x_not_scalar;
+    }
+    if (!scalars_ok) continue;
+    Node& out = g.nodes[i];
+    out.op_type = "HardSwish";
+    out.inputs = {x};
+    out.attrs = Attributes();
+    dead[static_cast<size_t>(pm)] = dead[static_cast<size_t>(pc)] = dead[static_cast<size_t>(pa)] = true;
+    ++fused;
   }
   erase_nodes(g, dead);
+  return fused;
+}
+
+// Op(act) -> Mul by a scalar -> Add of a scalar, where the op's fused activation is applied in a
+// pass over finished tiles (HardSigmoid, HardSwish, Sigmoid): the affine map joins that pass. And
+// Op(LeakyRelu) -> Max with a scalar: a floor on the LeakyRelu.
+int fuse_post_affine(Graph& g) {
+  int fused = 0;
+  for (bool changed = true; changed;) {
+    changed = false;
+    Uses uses = count_uses(g);
+    std::vector<int> producer = producers(g);
+    std::vector<bool> dead(g.nodes.size(), false);
+    std::vector<bool> touched(g.nodes.size(), false);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& op = g.nodes[i];
+      const bool is_mul = op.op_type == "Mul", is_add = op.op_type == "Add", is_max = op.op_type == "Max";
+      if (!op.domain.empty() || (!is_mul && !is_add && !is_max) || op.inputs.size() != 2 || op.outputs.size() != 1)
+        continue;
+      for (int k = 0; k < 2; ++k) {
+        const int x = op.inputs[static_cast<size_t>(k)], cidx = op.inputs[static_cast<size_t>(1 - k)];
+        const int p = x >= 0 ? producer[static_cast<size_t>(x)] : -1;
+        float v = 0;
+        const Tensor* c = constant(g, cidx);
+        if (p < 0 || touched[static_cast<size_t>(p)] || !scalar_constant(g, cidx, &v)) continue;
+        if (uses.count[static_cast<size_t>(x)] != 1 || uses.pinned[static_cast<size_t>(x)]) continue;
+        Node& prod = g.nodes[static_cast<size_t>(p)];
+        // The scalar must not raise the output's rank: rank <= 1, or up to a Conv's (its W's) rank.
+        const Tensor* pw = prod.inputs.size() > 1 ? constant(g, prod.inputs[1]) : nullptr;
+        if (c->rank() > 1 && !(prod.op_type == "Conv" && pw && c->rank() <= pw->rank())) continue;
+        const bool fusable = prod.domain.empty() && prod.outputs.size() == 1 &&
+                             (prod.op_type == "Conv" || prod.op_type == "ConvTranspose" || prod.op_type == "Gemm" ||
+                              prod.op_type == "MatMul");
+        if (!fusable || !prod.attrs.has("_activation")) continue;
+        auto act = Activation::from_attrs(prod.attrs);
+        if (!act.is_ok()) continue;
+        Activation a = *act;
+        if (is_max) {
+          // Max(LeakyRelu(x), c) (openWakeWord): a floor on the LeakyRelu, applied in the store step.
+          if (a.kind != Activation::kLeakyRelu || std::isnan(v)) continue;
+          a.b = std::max(a.b, v);
+        } else if (a.kind != Activation::kHardSwish && a.kind != Activation::kHardSigmoid &&
+                   a.kind != Activation::kSigmoid) {
+          continue;
+        } else if (is_mul) {
+          a.scale *= v;
+          a.shift *= v;
+        } else {
+          a.shift += v;
+        }
+        a.to_attrs(prod.attrs);
+        prod.outputs[0] = op.outputs[0];
+        dead[i] = true;
+        touched[static_cast<size_t>(p)] = true;
+        ++fused;
+        changed = true;
+        break;
+      }
+    }
+    erase_nodes(g, dead);
+  }
   return fused;
 }
 
@@ -370,7 +540,11 @@ int fuse_activations(Graph& g, const std::map<std::string, int64_t>& opsets) {
     if (op == "Relu") act.kind = Activation::kRelu;
     else if (op == "Sigmoid") act.kind = Activation::kSigmoid;
     else if (op == "HardSwish") act.kind = Activation::kHardSwish;
-    else if (op == "LeakyRelu") { act.kind = Activation::kLeakyRelu; act.a = act_node.attrs.get_float("alpha", 0.01f); }
+    else if (op == "LeakyRelu") {
+      act.kind = Activation::kLeakyRelu;
+      act.a = act_node.attrs.get_float("alpha", 0.01f);
+      act.b = -INFINITY;
+    }
     else if (op == "HardSigmoid") {
       act.kind = Activation::kHardSigmoid;
       act.a = act_node.attrs.get_float("alpha", 0.2f);
@@ -442,8 +616,10 @@ Result<OptimizerReport> optimize_graph(Graph& graph, const std::map<std::string,
   r.removed_identity = remove_identities(graph);
   EI_ASSIGN_OR_RETURN(r.folded_constants, fold_constants(graph, opsets));
   r.folded_batchnorm = fold_batchnorm(graph);
+  r.folded_affine = fold_conv_affine(graph);
   r.fused_activations = fuse_hardswish(graph, opsets);
   r.fused_activations += fuse_activations(graph, opsets);
+  r.fused_activations += fuse_post_affine(graph);
   r.removed_dead = remove_dead(graph);
   EI_RETURN_IF_ERROR(graph.sort_topologically());
   return r;

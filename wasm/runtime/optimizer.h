@@ -1,6 +1,8 @@
 // Graph rewrites at session creation, each a small pass over the IR:
 //   remove Identity/Dropout, fold constants, fold BatchNormalization into the preceding Conv/Gemm,
-//   fuse activations into the producer's epilogue, drop dead nodes and unused initializers.
+//   fold Mul/Add by constants into the preceding Conv, rewrite x * Clip(x + 3, 0, 6) / 6 as HardSwish,
+//   fuse activations into the producer's epilogue (and a scalar Mul/Add after a tile-pass activation),
+//   drop dead nodes and unused initializers.
 // Prepacking of weights is not a pass: kernel factories pack constant weights when created.
 #pragma once
 
@@ -16,6 +18,7 @@ struct OptimizerReport {
   int removed_identity = 0;
   int folded_constants = 0;
   int folded_batchnorm = 0;
+  int folded_affine = 0;        // Mul/Add by constants folded into the preceding Conv
   int fused_activations = 0;
   int removed_dead = 0;
 };

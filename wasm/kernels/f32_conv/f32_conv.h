@@ -1,9 +1,13 @@
-// fp32 convolution in NCHW (and N-D NC...) on top of the GEMM microkernels.
-// Per (image, group) the output block Y_g (Mg x P pixels) = W_g (Mg x K) * im2col(X_g) (K x P) with
-// K = Cg * prod(kernel). The weights are the A operand: each row is [bias, w_0 .. w_{K-1}] and the
-// im2col panel's first row is ones, so bias comes out of the same microkernel pass. im2col is never
-// materialised whole: each work item builds a panel of a few hundred pixels directly in packed-B
-// layout in a per-thread slot of scratch (bounded memory, panel hot in cache), then runs all rows.
+// fp32 convolution in NCHW (and N-D NC...). Per (image, group) the output block Y_g (Mg x P pixels) =
+// W_g (Mg x K) * im2col(X_g) (K x P) with K = Cg * prod(kernel), computed by the offset microkernels
+// of f32_conv_ukernel.h (MR output channels x 8 pixels of one row, bias and activation in the
+// store step), which read the input operand in place through a table of K offsets:
+//  - pointwise (1x1, stride 1, no pads): straight from the input planes, no copy at all;
+//  - 1-D/2-D: each work item copies the few input rows its output rows need into a zero-padded
+//    band (split into stride phases, so every stride reads consecutive floats) in a per-thread slot
+//    of scratch; the band is ~100 KB, so it stays in L2 while every tile of output channels reads it;
+//  - otherwise (3-D, rows narrower than ~6 pixels): im2col panels of a few hundred pixels per item.
+// Memory stays bounded by the slots; the whole im2col matrix is never materialised.
 #pragma once
 
 #include <atomic>
@@ -11,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/f32_conv/f32_conv_ukernel.h"
 #include "kernels/f32_gemm/f32_gemm.h"
 #include "ops/activation.h"
 #include "runtime/thread_pool.h"
@@ -28,15 +33,13 @@ struct ConvGeometry {
   int64_t kernel_size() const; // prod(kernel)
 };
 
-// Rows of A per group: Mg = c_out / group, each (1 + Cg * kernel_size) floats.
-inline int64_t conv_packed_row(const ConvGeometry& g) { return 1 + g.c_in / g.group * g.kernel_size(); }
-inline size_t conv_packed_size(const ConvGeometry& g) {
-  return static_cast<size_t>(g.c_out * conv_packed_row(g));
-}
-// Packs OIHW weights (c_out x Cg x kernel) and bias (c_out, may be null) into the A layout above.
+// Floats of packed weights: per group, ceil(Mg / MR) tiles of MR biases + K x MR weights (MR of the
+// runtime's microkernel; depends on W's shape only, so weights are packed at session creation).
+size_t conv_packed_size(const ConvGeometry& g);
+// Packs OIHW weights (c_out x Cg x kernel) and bias (c_out, may be null) into that layout.
 void f32_conv_pack_weights(const ConvGeometry& g, const float* w, const float* bias, float* packed);
 
-// Scratch bytes f32_conv needs (panels for up to kConvMaxSlots threads).
+// Scratch bytes f32_conv needs (offset tables, and bands or panels for up to kConvMaxSlots threads).
 size_t f32_conv_scratch_bytes(const ConvGeometry& g);
 // Y = act(conv(X, W) + bias). packed: from f32_conv_pack_weights.
 void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float* y, const Activation& act,

@@ -44,6 +44,59 @@ void fill_plane(const DwConv2dParams& p, const PlaneDims& d, const float* xc, fl
 }
 
 #if EDGEINFER_SIMD128
+inline v128_t dw_load(const float* src, int64_t sw) {
+  if (sw == 1) return wasm_v128_load(src);
+  if (sw == 2) return wasm_i32x4_shuffle(wasm_v128_load(src), wasm_v128_load(src + 4), 0, 2, 4, 6);
+  return wasm_f32x4_make(src[0], src[sw], src[2 * sw], src[3 * sw]);
+}
+
+// Fixed kernel and stride (dilation 1): the weights live in registers (loaded once per plane: the
+// output stores could alias them, so the compiler would reload them per tap) and 8 outputs per step
+// keep two independent accumulator chains in flight instead of one latency-bound chain of KH*KW adds.
+template <int KH, int KW, int S>
+void dw_plane_fixed(const DwConv2dParams& p, const PlaneDims& d, const float* plane, const float* w, float bias,
+                    float* yc, const F32MinMax& mm, const Activation& act, bool post) {
+  v128_t wv[KH * KW];
+  for (int t = 0; t < KH * KW; ++t) wv[t] = wasm_f32x4_splat(w[t]);
+  const v128_t vb = wasm_f32x4_splat(bias);
+  const v128_t vmin = wasm_f32x4_splat(mm.min), vmax = wasm_f32x4_splat(mm.max);
+  for (int64_t oy = 0; oy < p.oh; ++oy) {
+    float* yr = yc + oy * p.ow;
+    const float* base = plane + oy * S * d.pw;
+    int64_t ox = 0;
+    for (; ox + 8 <= p.ow; ox += 8) {
+      v128_t acc0 = vb, acc1 = vb;
+      for (int ky = 0; ky < KH; ++ky) {
+        const float* row = base + ky * d.pw + ox * S;
+        for (int kx = 0; kx < KW; ++kx) {
+          acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(dw_load(row + kx, S), wv[ky * KW + kx]));
+          acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(dw_load(row + kx + 4 * S, S), wv[ky * KW + kx]));
+        }
+      }
+      wasm_v128_store(yr + ox, wasm_f32x4_min(wasm_f32x4_max(acc0, vmin), vmax));
+      wasm_v128_store(yr + ox + 4, wasm_f32x4_min(wasm_f32x4_max(acc1, vmin), vmax));
+    }
+    for (; ox < d.ow4; ox += 4) {
+      v128_t acc = vb;
+      for (int ky = 0; ky < KH; ++ky) {
+        const float* row = base + ky * d.pw + ox * S;
+        for (int kx = 0; kx < KW; ++kx) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(dw_load(row + kx, S), wv[ky * KW + kx]));
+      }
+      acc = wasm_f32x4_min(wasm_f32x4_max(acc, vmin), vmax);
+      if (ox + 4 <= p.ow) {
+        wasm_v128_store(yr + ox, acc);
+      } else {
+        float tmp[4];
+        wasm_v128_store(tmp, acc);
+        for (int64_t j = 0; ox + j < p.ow; ++j) yr[ox + j] = tmp[j];
+      }
+    }
+    if (post) act.apply(yr, static_cast<long>(p.ow));
+  }
+}
+#endif
+
+#if EDGEINFER_SIMD128
 // KH/KW/S > 0: compile-time kernel and stride (dilation 1). 0: read from p.
 template <int KH, int KW, int S>
 void dw_plane(const DwConv2dParams& p, const PlaneDims& d, const float* plane, const float* w, float bias, float* yc,
@@ -106,10 +159,17 @@ using PlaneFn = void (*)(const DwConv2dParams&, const PlaneDims&, const float*, 
 
 PlaneFn select(const DwConv2dParams& p) {
   const bool d1 = p.dh == 1 && p.dw == 1, sq = p.sh == p.sw;
+#if EDGEINFER_SIMD128
+  if (d1 && sq && p.kh == 3 && p.kw == 3 && p.sh == 1) return dw_plane_fixed<3, 3, 1>;
+  if (d1 && sq && p.kh == 3 && p.kw == 3 && p.sh == 2) return dw_plane_fixed<3, 3, 2>;
+  if (d1 && sq && p.kh == 5 && p.kw == 5 && p.sh == 1) return dw_plane_fixed<5, 5, 1>;
+  if (d1 && sq && p.kh == 5 && p.kw == 5 && p.sh == 2) return dw_plane_fixed<5, 5, 2>;
+#else
   if (d1 && sq && p.kh == 3 && p.kw == 3 && p.sh == 1) return dw_plane<3, 3, 1>;
   if (d1 && sq && p.kh == 3 && p.kw == 3 && p.sh == 2) return dw_plane<3, 3, 2>;
   if (d1 && sq && p.kh == 5 && p.kw == 5 && p.sh == 1) return dw_plane<5, 5, 1>;
   if (d1 && sq && p.kh == 5 && p.kw == 5 && p.sh == 2) return dw_plane<5, 5, 2>;
+#endif
   return dw_plane<0, 0, 0>;
 }
 

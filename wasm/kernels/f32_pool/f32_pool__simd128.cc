@@ -51,9 +51,40 @@ void interior(const float* x, float* yrow, const F32Pool2dParams& p, int64_t oy,
   }
 }
 
+// 2x2 max pooling at stride 2 without pads (the common downsampling step): 4 outputs from two
+// 8-float loads per input row, any width (the partial windows of ceil_mode take the general loop).
+void max2x2s2(const float* x, float* y, const F32Pool2dParams& p) {
+  const int64_t full_h = std::min(p.out_h, p.in_h / 2), full_w = std::min(p.out_w, p.in_w / 2);
+  for (int64_t oy = 0; oy < p.out_h; ++oy) {
+    float* yrow = y + oy * p.out_w;
+    int64_t ox = 0;
+    if (oy < full_h) {
+      const float* r0 = x + 2 * oy * p.in_w;
+      const float* r1 = r0 + p.in_w;
+      for (; ox + 4 <= full_w; ox += 4) {
+        const v128_t a = wasm_f32x4_max(wasm_v128_load(r0 + 2 * ox), wasm_v128_load(r1 + 2 * ox));
+        const v128_t b = wasm_f32x4_max(wasm_v128_load(r0 + 2 * ox + 4), wasm_v128_load(r1 + 2 * ox + 4));
+        wasm_v128_store(yrow + ox, wasm_f32x4_max(wasm_i32x4_shuffle(a, b, 0, 2, 4, 6), wasm_i32x4_shuffle(a, b, 1, 3, 5, 7)));
+      }
+      for (; ox < full_w; ++ox) {
+        const float m0 = std::max(r0[2 * ox], r0[2 * ox + 1]), m1 = std::max(r1[2 * ox], r1[2 * ox + 1]);
+        // NaN propagates like the reference loop.
+        const float v[4] = {r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]};
+        bool nan = false;
+        for (float e : v) nan |= e != e;
+        yrow[ox] = nan ? f32_pool2d_at(x, p, oy, ox) : std::max(m0, m1);
+      }
+    }
+    for (; ox < p.out_w; ++ox) yrow[ox] = f32_pool2d_at(x, p, oy, ox);
+  }
+}
+
 }  // namespace
 
 void f32_pool2d__simd128(const float* x, float* y, const F32Pool2dParams& p) {
+  if (p.is_max && p.k_h == 2 && p.k_w == 2 && p.s_h == 2 && p.s_w == 2 && p.d_h == 1 && p.d_w == 1 && p.pad_t == 0 &&
+      p.pad_l == 0)
+    return max2x2s2(x, y, p);
   if ((p.s_w != 1 && p.s_w != 2) || p.out_w < 4) return f32_pool2d__ref(x, y, p);
   // Interior columns: every window column inside [0, in_w); for stride 2 the vector load reads
   // one column further than the last window column, which must also be inside the row.

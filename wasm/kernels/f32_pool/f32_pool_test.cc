@@ -57,7 +57,7 @@ TEST(F32PoolKernel, SimdMatchesReference) {
         for (int64_t d : {1, 2})
           for (int64_t pad : {0, 1, 2})
             for (bool ceil : {false, true})
-              for (int64_t w : {3, 4, 5, 8, 9, 13, 64}) {
+              for (int64_t w : {3, 4, 5, 8, 9, 13, 16, 17, 23, 64}) {
                 if (pad >= (k - 1) * d + 1) continue;
                 const int64_t h = 3 + (w % 5);
                 if (h + 2 * pad < (k - 1) * d + 1 || w + 2 * pad < (k - 1) * d + 1) continue;
@@ -71,6 +71,23 @@ TEST(F32PoolKernel, SimdMatchesReference) {
                 ++cases;
               }
   EXPECT_GT(cases, 500);
+}
+
+// The 2x2 stride-2 max path propagates NaN like the reference, in the vector and the scalar columns.
+TEST(F32PoolKernel, Max2x2NaN) {
+  for (int64_t w : {10, 11}) {
+    F32Pool2dParams p = make(4, w, 2, 2, 1, 0, true, true, false);
+    Tensor x = random_f32({4, w}, 7);
+    x.data<float>()[1] = NAN;          // window (0, 0): vector lanes
+    x.data<float>()[w + 9] = NAN;      // window (0, 4): scalar column
+    std::vector<float> a(p.out_h * p.out_w), b(p.out_h * p.out_w);
+    f32_pool2d__ref(x.data<float>(), a.data(), p);
+    f32_pool2d__simd128(x.data<float>(), b.data(), p);
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_EQ(std::isnan(a[i]), std::isnan(b[i])) << i;
+      if (!std::isnan(a[i])) ASSERT_EQ(a[i], b[i]) << i;
+    }
+  }
 }
 
 TEST(F32PoolKernel, AsymmetricPadsMatchReference) {
