@@ -76,6 +76,17 @@ export const fromCoreOutputs = (list) => {
   return out;
 };
 
+// A JS exception out of the core is a wasm trap (the core itself reports errors as values): surface it
+// as code 'Internal' so callers see one error type.
+function guard(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof EdgeinferError) throw e;
+    throw new EdgeinferError('Internal', `the wasm engine trapped: ${e && e.message || e}`, { cause: e });
+  }
+}
+
 // Runs the core in this realm. Calls are synchronous underneath; the promises keep one interface.
 export class LocalBackend {
   constructor(module, variant, reason) {
@@ -88,7 +99,7 @@ export class LocalBackend {
 
   // -> {id, inputMetadata, outputMetadata, numThreads}
   createSession(bytes, opts) {
-    const r = this.module.Session.create(bytes, opts);
+    const r = guard(() => this.module.Session.create(bytes, opts));
     if (isErrorValue(r)) throw fromErrorValue(r);
     const id = this.nextId++;
     this.sessions.set(id, r);
@@ -104,7 +115,7 @@ export class LocalBackend {
   run(id, feeds, fetches) {
     const s = this.sessions.get(id);
     if (!s) throw new EdgeinferError('Released', 'the session has been released');
-    const r = fetches ? s.run(feeds, fetches) : s.run(feeds);
+    const r = guard(() => (fetches ? s.run(feeds, fetches) : s.run(feeds)));
     if (isErrorValue(r)) throw fromErrorValue(r);
     return r;
   }
