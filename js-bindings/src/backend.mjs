@@ -21,11 +21,11 @@ export function detectSimd() {
 // Threads need SharedArrayBuffer, and in a browser a cross-origin isolated page (COOP same-origin +
 // COEP require-corp), else wasm memory cannot be shared with workers.
 export function detectThreads(isNode) {
-  if (typeof SharedArrayBuffer === 'undefined') return { ok: false, why: 'no SharedArrayBuffer' };
-  if (isNode) return { ok: true, why: 'Node worker_threads' };
-  if (globalThis.crossOriginIsolated !== true) {
+  if (!isNode && globalThis.crossOriginIsolated !== true) {
     return { ok: false, why: 'not cross-origin isolated (serve COOP: same-origin and COEP: require-corp)' };
   }
+  if (typeof SharedArrayBuffer === 'undefined') return { ok: false, why: 'no SharedArrayBuffer' };
+  if (isNode) return { ok: true, why: 'Node worker_threads' };
   if (typeof Worker === 'undefined') return { ok: false, why: 'no Worker in this context' };
   return { ok: true, why: 'SharedArrayBuffer and crossOriginIsolated' };
 }

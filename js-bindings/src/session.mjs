@@ -53,6 +53,7 @@ async function startEngine() {
   const t0 = now();
   let engine;
   if (wasm.proxy && platform.canProxy()) {
+    log('starting the proxy worker');
     const port = platform.startProxyWorker(wasm);
     engine = new ProxyBackend(port);
     try {
@@ -67,6 +68,7 @@ async function startEngine() {
     const cores = platform.cores();
     const { variant, reason } = selectVariant(wasm, platform.isNode, cores);
     const threads = variant === 'simd-threads' ? wasm.numThreads || defaultThreads(cores) : 1;
+    log(`loading the ${variant} wasm module (${reason})`);
     let module;
     try {
       module = await withTimeout(platform.loadModule(variant, { wasmPaths: wasm.wasmPaths, pthreadPoolSize: threads - 1 }),
