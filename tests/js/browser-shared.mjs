@@ -13,6 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { DIST, MODELS, assertDistBuilt, identityModel, ROUND_TRIP_TYPES } from './helpers.mjs';
 import { readNpy } from '../../tools/npy.mjs';
+import { createServer as createExampleServer } from '../../js-bindings/example/serve.mjs';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.mjs': 'text/javascript', '.js': 'text/javascript',
@@ -199,6 +200,31 @@ export function defineBrowserTests(name, launch) {
         // The timer is not starved: many ticks, and no gap near the inference's length.
         assert.ok(r.ticks >= Math.min(10, r.ms / 40), `only ${r.ticks} ticks in ${r.ms.toFixed(0)} ms`);
         assert.ok(r.maxGap < Math.max(100, r.ms / 2), `timer gap ${r.maxGap.toFixed(0)} ms during a ${r.ms.toFixed(0)} ms run`);
+      });
+    }
+
+    for (const query of ['?threads=2', '?proxy=1&threads=2']) {
+      test(`example page (js-bindings/example) runs PP-OCRv4 det on drawn text (${query})`, async (t) => {
+        const srv = createExampleServer({ isolated: true, models: MODELS });
+        await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+        const page = await browser.newPage();
+        try {
+          await page.goto(`http://127.0.0.1:${srv.address().port}/${query}`);
+          await page.waitForFunction('["done", "error"].includes(document.getElementById("status").dataset.state)',
+            { timeout: 180000 });
+          assert.equal(await page.$eval('#status', (e) => e.dataset.state), 'done', await page.$eval('#status', (e) => e.textContent));
+          const r = JSON.parse(await page.$eval('#result', (e) => e.textContent));
+          t.diagnostic(`${name} example ${query}: ${r.variant}, first ${r.firstMs.toFixed(0)} ms, median ${r.medianMs.toFixed(0)} ms`);
+          assert.equal(r.variant, 'simd-threads');
+          assert.equal(r.proxy, query.includes('proxy'));
+          assert.deepEqual(r.outputDims, [1, 1, 160, 640]);
+          assert.ok(r.maxProb > 0.9, `max probability ${r.maxProb}`);
+          assert.ok(r.textFraction > 0.02 && r.textFraction < 0.3, `text fraction ${r.textFraction}`);
+        } finally {
+          await page.close();
+          srv.closeAllConnections();
+          await new Promise((r) => srv.close(r));
+        }
       });
     }
   });
