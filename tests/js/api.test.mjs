@@ -150,6 +150,36 @@ describe('variant selection', () => {
     env.wasm.variant = undefined;
     assert.equal(ei.selectVariant({ numThreads: 4 }, false).variant, 'simd');  // a browser page without COOP/COEP
   });
+
+  test('env.wasm.wasmPaths: a directory, a file map, a wrong place (LoadFailed, then recovery)', async () => {
+    const copy = fs.mkdtempSync(path.join(process.env.TMPDIR || '/tmp', 'edgeinfer-paths-'));
+    for (const f of ['edgeinfer-simd.js', 'edgeinfer-simd.wasm']) fs.copyFileSync(path.join(DIST, f), path.join(copy, f));
+    const x = new Float32Array([1, 2, 3, 4]);
+    const cases = [
+      copy + '/',
+      { 'edgeinfer-simd.js': path.join(copy, 'edgeinfer-simd.js'), 'edgeinfer-simd.wasm': pathToFileURL(path.join(copy, 'edgeinfer-simd.wasm')).href },
+    ];
+    try {
+      for (const wasmPaths of cases) {
+        await disposeEngine();
+        Object.assign(env.wasm, { variant: 'simd', proxy: false, wasmPaths });
+        const s = await InferenceSession.create(TINY);
+        checkTiny(await s.run({ x: new Tensor('float32', x, [1, 4]) }), x, JSON.stringify(wasmPaths));
+        await s.release();
+      }
+      await disposeEngine();
+      env.wasm.wasmPaths = path.join(copy, 'nowhere') + '/';
+      await rejectsWith(InferenceSession.create(TINY), 'LoadFailed', /simd/);
+      env.wasm.wasmPaths = undefined;
+      const s = await InferenceSession.create(TINY);
+      await s.release();
+    } finally {
+      env.wasm.wasmPaths = undefined;
+      env.wasm.variant = undefined;
+      await disposeEngine();
+      fs.rmSync(copy, { recursive: true });
+    }
+  });
 });
 
 const MODES = [

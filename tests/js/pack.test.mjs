@@ -5,12 +5,14 @@
 //   - esbuild bundles it for the browser (the "browser" condition: no Node built-ins in the bundle) and
 //     for Node (the bundle runs, with env.wasm.wasmPaths pointing at the installed dist/);
 //   - TypeScript type-checks a typed usage example against the declarations (bundler and node16
-//     resolution).
+//     resolution) and rejects misuse;
+//   - the browser bundle runs in headless Chromium with env.wasm.wasmPaths at the copied dist/.
 // esbuild and typescript are js-bindings' dev dependencies (npm ci --prefix js-bindings).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { PKG, MODELS, assertDistBuilt } from './helpers.mjs';
@@ -20,6 +22,7 @@ const hasDevTools = fs.existsSync(path.join(BIN, 'esbuild')) && fs.existsSync(pa
 let tmp;
 let project;
 let tarball;
+let bundled = false;
 
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
 
@@ -81,9 +84,18 @@ test('esbuild bundles it for the browser and for Node', { skip: hasDevTools ? fa
     console.log(JSON.stringify({ dims: out[s.outputNames[0]].dims, variant: env.wasm.variant }));
   `);
   fs.writeFileSync(path.join(project, 'page.mjs'), `
-    import { InferenceSession, env } from 'edgeinfer';
+    import { InferenceSession, Tensor, env } from 'edgeinfer';
     env.wasm.wasmPaths = '/edgeinfer/';
-    globalThis.go = () => InferenceSession.create('/model.onnx');
+    env.wasm.numThreads = 2;
+    env.wasm.initTimeout = 60000;
+    globalThis.go = async (proxy) => {
+      env.wasm.proxy = proxy;
+      const s = await InferenceSession.create('/model.onnx');
+      const out = await s.run({ 'x.1': new Tensor('float32', new Float32Array(16 * 96).fill(0.1), [1, 16, 96]) });
+      const y = out[s.outputNames[0]];
+      await s.release();
+      return { dims: y.dims, value: y.data[0], variant: env.wasm.variant };
+    };
   `);
   const esbuild = path.join(BIN, 'esbuild');
   run(esbuild, ['page.mjs', '--bundle', '--platform=browser', '--format=esm', '--outfile=out/page.js'], { cwd: project });
@@ -92,6 +104,7 @@ test('esbuild bundles it for the browser and for Node', { skip: hasDevTools ? fa
   assert.ok(!/node:(fs|module|worker_threads)/.test(page), 'no Node built-ins in the browser bundle');
   assert.ok(!page.includes('createEdgeinfer'), 'the Emscripten glue is loaded at run time, not bundled');
 
+  bundled = true;
   run(esbuild, ['app.mjs', '--bundle', '--platform=node', '--format=esm', '--outfile=out/app.mjs'], { cwd: project });
   const r = JSON.parse(run('node', ['out/app.mjs'], {
     cwd: project, env: { ...process.env, EDGEINFER_DIST: path.join(project, 'node_modules', 'edgeinfer', 'dist') },
@@ -146,4 +159,48 @@ test('TypeScript declarations type-check a usage example', { skip: hasDevTools ?
   }
   assert.match(failed, /bad\.ts\(3,/);
   assert.match(failed, /bad\.ts\(4,/);
+});
+
+// The browser bundle above, in headless Chromium, with the package's dist/ copied to /edgeinfer/ as the
+// README tells bundler users (cross-origin isolated: the threaded variant, also through the proxy).
+test('the esbuild browser bundle runs in Chromium with env.wasm.wasmPaths', { skip: hasDevTools ? false : 'npm ci --prefix js-bindings' }, async () => {
+  assert.ok(bundled, 'the bundle test ran first');
+  const { default: puppeteer } = await import('puppeteer-core');
+  const dist = path.join(project, 'node_modules', 'edgeinfer', 'dist');
+  const files = {
+    '/': ['text/html', Buffer.from('<!doctype html><link rel="icon" href="data:,"><script type="module" src="/page.js"></script>')],
+    '/page.js': ['text/javascript', fs.readFileSync(path.join(project, 'out', 'page.js'))],
+    '/model.onnx': ['application/octet-stream', fs.readFileSync(path.join(MODELS, 'hey_jarvis_v0.1.onnx'))],
+  };
+  const types = { '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = http.createServer((req, res) => {
+    const headers = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+    let file = files[req.url];
+    if (!file && req.url.startsWith('/edgeinfer/')) {
+      const f = path.join(dist, path.basename(req.url));
+      if (fs.existsSync(f)) file = [types[path.extname(f)] || 'application/octet-stream', fs.readFileSync(f)];
+    }
+    if (!file) { res.writeHead(404, headers); res.end(); return; }
+    res.writeHead(200, { ...headers, 'content-type': file[0] });
+    res.end(file[1]);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const browser = await puppeteer.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run'] });
+  try {
+    for (const proxy of [false, true]) {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${server.address().port}/`);
+      await page.waitForFunction('typeof globalThis.go === "function"', { timeout: 30000 });
+      const r = await page.evaluate((p) => globalThis.go(p), proxy);
+      assert.deepEqual(r.dims, [1, 1]);
+      assert.ok(Number.isFinite(r.value));
+      assert.equal(r.variant, 'simd-threads');
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    server.closeAllConnections();
+    server.close();
+  }
 });
