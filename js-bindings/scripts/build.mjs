@@ -28,14 +28,22 @@ for (const v of VARIANTS) {
   }
 }
 
-fs.rmSync(DIST, { recursive: true, force: true });
+// Files are replaced one by one through a rename, so a test reading dist/ while `npm pack` reassembles
+// it never sees a half-written file; files no longer produced are removed at the end.
 fs.mkdirSync(DIST, { recursive: true });
+const written = new Set();
+function put(name, data) {
+  const tmp = path.join(DIST, `.${name}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, path.join(DIST, name));
+  written.add(name);
+}
 
 for (const f of fs.readdirSync(path.join(PKG, 'src'))) {
-  if (f.endsWith('.mjs') || f.endsWith('.d.ts')) fs.copyFileSync(path.join(PKG, 'src', f), path.join(DIST, f));
+  if (f.endsWith('.mjs') || f.endsWith('.d.ts')) put(f, fs.readFileSync(path.join(PKG, 'src', f)));
 }
 // One declaration file serves both resolutions: .d.mts for ES module imports, .d.ts for the rest.
-fs.copyFileSync(path.join(PKG, 'src', 'index.d.ts'), path.join(DIST, 'index.d.mts'));
+put('index.d.mts', fs.readFileSync(path.join(PKG, 'src', 'index.d.ts')));
 
 let total = 0;
 for (const v of VARIANTS) {
@@ -43,13 +51,13 @@ for (const v of VARIANTS) {
   const base = `edgeinfer-${v}`;
   const glue = fs.readFileSync(path.join(src, 'edgeinfer.js'), 'utf8');
   if (!glue.includes('var createEdgeinfer')) fail(`${src}/edgeinfer.js is not the MODULARIZE glue (no createEdgeinfer)`);
-  fs.writeFileSync(path.join(DIST, `${base}.js`), glue);
+  put(`${base}.js`, glue);
   // ES module form: the factory as default export. The CommonJS tail is inert there (no module/exports).
-  fs.writeFileSync(path.join(DIST, `${base}.mjs`), `${glue}\nexport default createEdgeinfer;\n`);
-  fs.copyFileSync(path.join(src, 'edgeinfer.wasm'), path.join(DIST, `${base}.wasm`));
-  total += fs.statSync(path.join(DIST, `${base}.wasm`)).size;
-  if (v === 'simd-threads') {
-    fs.copyFileSync(path.join(src, 'edgeinfer.worker.js'), path.join(DIST, `${base}.worker.js`));
-  }
+  put(`${base}.mjs`, `${glue}\nexport default createEdgeinfer;\n`);
+  const wasm = fs.readFileSync(path.join(src, 'edgeinfer.wasm'));
+  put(`${base}.wasm`, wasm);
+  total += wasm.length;
+  if (v === 'simd-threads') put(`${base}.worker.js`, fs.readFileSync(path.join(src, 'edgeinfer.worker.js')));
 }
+for (const f of fs.readdirSync(DIST)) if (!written.has(f)) fs.rmSync(path.join(DIST, f), { recursive: true, force: true });
 console.log(`edgeinfer build: dist/ assembled from ${WASM_DIST} (${VARIANTS.length} variants, ${(total / 1048576).toFixed(2)} MiB of wasm)`);
