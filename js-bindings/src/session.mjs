@@ -263,7 +263,10 @@ export class InferenceSession {
     checkAbort(signal);
 
     const t0 = now();
+    // The engine starts while the model downloads; if the download fails first, the engine's own
+    // failure (if any) is not left as an unhandled rejection.
     const enginePromise = getEngine();
+    enginePromise.catch(() => {});
     if (url !== null) {
       bytes = await platform.readModel(url, { signal, onProgress });
       owned = true;

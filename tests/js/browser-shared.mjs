@@ -203,6 +203,29 @@ export function defineBrowserTests(name, launch) {
       });
     }
 
+    test('wasm files not found: LoadFailed (main thread) / WorkerFailed (proxy), then a retry works', async () => {
+      const r = await withPage(false, (page) => page.evaluate(async () => {
+        const ei = window.ei;
+        const codes = [];
+        for (const proxy of [false, true]) {
+          Object.assign(ei.env.wasm, { proxy, wasmPaths: '/nowhere/', initTimeout: 30000 });
+          try {
+            await ei.InferenceSession.create('/models/hey_jarvis_v0.1.onnx');
+            codes.push('created');
+          } catch (e) {
+            codes.push(e.code);
+          }
+        }
+        ei.env.wasm.wasmPaths = undefined;
+        const s = await ei.InferenceSession.create('/models/hey_jarvis_v0.1.onnx');
+        const out = await s.run({ 'x.1': new ei.Tensor('float32', new Float32Array(16 * 96), [1, 16, 96]) });
+        await s.release();
+        return { codes, dims: out[s.outputNames[0]].dims };
+      }));
+      assert.deepEqual(r.codes, ['LoadFailed', 'WorkerFailed']);
+      assert.deepEqual(r.dims, [1, 1]);
+    });
+
     for (const query of ['?threads=2', '?proxy=1&threads=2']) {
       test(`example page (js-bindings/example) runs PP-OCRv4 det on drawn text (${query})`, async (t) => {
         const srv = createExampleServer({ isolated: true, models: MODELS });
