@@ -170,6 +170,9 @@ describe('variant selection', () => {
       await disposeEngine();
       env.wasm.wasmPaths = path.join(copy, 'nowhere') + '/';
       await rejectsWith(InferenceSession.create(TINY), 'LoadFailed', /simd/);
+      // Model read and engine start both failing: one rejection, no unhandled one.
+      await rejectsWith(InferenceSession.create(path.join(copy, 'missing.onnx')), 'LoadFailed');
+      await new Promise((r) => setTimeout(r, 50));
       env.wasm.wasmPaths = undefined;
       const s = await InferenceSession.create(TINY);
       await s.release();
