@@ -48,8 +48,11 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, t]).finally(() => clearTimeout(timer));
 }
 
+let forcedVariant;  // env.wasm.variant as the caller set it before start-up (restored by disposeEngine)
+
 async function startEngine() {
   const wasm = { ...env.wasm };
+  forcedVariant = wasm.variant;
   const t0 = now();
   let engine;
   if (wasm.proxy && platform.canProxy()) {
@@ -119,7 +122,7 @@ export async function disposeEngine() {
   await Promise.allSettled([...liveSessions].map((s) => s.release()));
   if (engine.proxied) engine.terminate();
   else if (engine.module.PThread && engine.module.PThread.terminateAllThreads) engine.module.PThread.terminateAllThreads();
-  env.wasm.variant = undefined;
+  env.wasm.variant = forcedVariant;
   env.wasm.variantReason = undefined;
 }
 
