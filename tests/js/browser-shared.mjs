@@ -1,7 +1,7 @@
 // Browser tests of the package, shared by browser-chromium.test.mjs and browser-firefox.test.mjs.
 // A Node http server on 127.0.0.1 serves js-bindings/dist/ at /pkg/ and models/cache/ at /models/,
 // with or without COOP/COEP (cross-origin isolation), on a fresh port per test (a fresh origin). A page
-// imports the package as an ES module; on the main thread and with env.wasm.proxy = true, isolated
+// imports the package as an ES module (through an import map); on the main thread and with env.wasm.proxy = true, isolated
 // (the simd-threads variant) and not (simd), it downloads the openWakeWord embedding model with
 // progress, runs the golden input and compares with the onnxruntime-node golden output, round-trips
 // every dtype, and checks an error code. With the proxy, a main-thread timer must keep firing during
@@ -21,8 +21,9 @@ const TYPES = {
 };
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
+<script type="importmap">{ "imports": { "edgeinfer": "/pkg/index.mjs" } }</script>
 <script type="module">
-  import * as ei from '/pkg/index.mjs';
+  import * as ei from 'edgeinfer';
   window.ei = ei;
   window.eiReady = true;
 </script></body></html>`;
