@@ -15,6 +15,13 @@ export function fileUrl(name, wasmPaths) {
 export const browserPlatform = {
   isNode: false,
   canProxy: () => typeof Worker === 'function',
+  absoluteWasmPaths(wasmPaths) {
+    if (typeof wasmPaths === 'string' && wasmPaths) return new URL(wasmPaths, pageUrl()).href;
+    if (wasmPaths && typeof wasmPaths === 'object') {
+      return Object.fromEntries(Object.entries(wasmPaths).map(([k, v]) => [k, new URL(v, pageUrl()).href]));
+    }
+    return wasmPaths;
+  },
   cores: () => (typeof navigator === 'object' && navigator.hardwareConcurrency) || 0,
 
   async loadModule(variant, { wasmPaths, pthreadPoolSize }) {

@@ -89,9 +89,11 @@ async function startEngine() {
   return engine;
 }
 
-// env.wasm without functions (for postMessage).
+// env.wasm for the proxy worker: plain data, and wasmPaths made absolute (a relative one means
+// relative to the page, not to the worker script).
 function plainWasmEnv(w) {
-  return { numThreads: w.numThreads, simd: w.simd, wasmPaths: w.wasmPaths, variant: w.variant, initTimeout: w.initTimeout };
+  const wasmPaths = platform.absoluteWasmPaths ? platform.absoluteWasmPaths(w.wasmPaths) : w.wasmPaths;
+  return { numThreads: w.numThreads, simd: w.simd, wasmPaths, variant: w.variant, initTimeout: w.initTimeout };
 }
 
 export function getEngine() {

@@ -85,7 +85,7 @@ test('esbuild bundles it for the browser and for Node', { skip: hasDevTools ? fa
   `);
   fs.writeFileSync(path.join(project, 'page.mjs'), `
     import { InferenceSession, Tensor, env } from 'edgeinfer';
-    env.wasm.wasmPaths = '/edgeinfer/';
+    env.wasm.wasmPaths = 'edgeinfer/';  // relative to the page, also for the proxy worker
     env.wasm.numThreads = 2;
     env.wasm.initTimeout = 60000;
     globalThis.go = async (proxy) => {
