@@ -5,13 +5,13 @@
 // (the simd-threads variant) and not (simd), it downloads the openWakeWord embedding model with
 // progress, runs the golden input and compares with the onnxruntime-node golden output, round-trips
 // every dtype, and checks an error code. With the proxy, a main-thread timer must keep firing during
-// a long PP-OCRv4 det inference.
+// a long PP-OCRv4 det inference. 300 create/run/release cycles in a page leave the wasm heap flat.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { DIST, MODELS, assertDistBuilt, identityModel, ROUND_TRIP_TYPES } from './helpers.mjs';
+import { DIST, MODELS, assertDistBuilt, identityModel, tinyModel, ROUND_TRIP_TYPES } from './helpers.mjs';
 import { readNpy } from '../../tools/npy.mjs';
 import { createServer as createExampleServer } from '../../js-bindings/example/serve.mjs';
 
@@ -203,6 +203,36 @@ export function defineBrowserTests(name, launch) {
         assert.ok(r.maxGap < Math.max(100, r.ms / 2), `timer gap ${r.maxGap.toFixed(0)} ms during a ${r.ms.toFixed(0)} ms run`);
       });
     }
+
+    test('300 create/run/release cycles keep the wasm heap flat (main thread and proxy, threads)', async () => {
+      const r = await withPage(true, (page) => page.evaluate(async (model) => {
+        const ei = window.ei;
+        const bytes = Uint8Array.from(model);
+        const x = new ei.Tensor('float32', new Float32Array(64 * 4).fill(0.5), [64, 4]);
+        const result = [];
+        for (const proxy of [false, true]) {
+          await ei.disposeEngine();
+          Object.assign(ei.env.wasm, { proxy, numThreads: 2, initTimeout: 60000 });
+          const cycle = async () => {
+            const s = await ei.InferenceSession.create(bytes);
+            await s.run({ x });
+            await s.release();
+          };
+          for (let i = 0; i < 20; ++i) await cycle();
+          const h0 = await ei.getHeapStats();
+          for (let i = 0; i < 300; ++i) await cycle();
+          const h1 = await ei.getHeapStats();
+          result.push({ proxy, variant: ei.env.wasm.variant, h0, h1 });
+        }
+        return result;
+      }, Array.from(tinyModel())));
+      for (const { proxy, variant, h0, h1 } of r) {
+        assert.equal(variant, 'simd-threads');
+        assert.equal(h1.heapBytes, h0.heapBytes, `proxy ${proxy}: wasm memory grew`);
+        assert.equal(h1.sessions, 0);
+        assert.ok(h1.mallocBytes - h0.mallocBytes < 4096, `proxy ${proxy}: malloc'd bytes grew by ${h1.mallocBytes - h0.mallocBytes}`);
+      }
+    });
 
     test('wasm files not found: LoadFailed (main thread) / WorkerFailed (proxy), then a retry works', async () => {
       const r = await withPage(false, (page) => page.evaluate(async () => {
