@@ -9,6 +9,7 @@
 #   7. the same unit/kernel/op suites in wasm under Node (simd and baseline variants)
 #   8. JS tests (node --test)             the Embind module of all three variants vs onnxruntime-node,
 #                                         errors, leaks
+#   9. JS package (js-bindings/)          npm package: Node API, goldens, pack/install, Chromium, Firefox
 # The last line is "N passed, N failed" over all suites; the exit code is non-zero on any failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -99,6 +100,33 @@ else
   tail -40 "$LOG_DIR/wasm-build.log"
   fail_stage "wasm build"
 fi
+
+# --- JS package (js-bindings/, the npm package `edgeinfer`): about 3 minutes on 2 loaded cores -------
+# Assembles js-bindings/dist from build/wasm-dist, then node --test tests/js/: the API under Node on
+# every variant and through the proxy worker (1000-cycle heap check), npm pack + offline install +
+# esbuild + tsc, headless Chromium and Firefox ESR (main thread / proxy, with and without COOP/COEP,
+# the example page), the golden models through the package on all three variants.
+stage "JS package (js-bindings): build, Node, pack/install, Chromium, Firefox"
+if [ -f build/wasm-dist/simd-threads/edgeinfer.wasm ] && [ -f build/wasm-dist/simd/edgeinfer.wasm ] &&
+   [ -f build/wasm-dist/baseline/edgeinfer.wasm ]; then
+  if npm ci --prefix js-bindings --no-audit --no-fund >"$LOG_DIR/js-package.log" 2>&1 &&
+     node js-bindings/scripts/build.mjs >>"$LOG_DIR/js-package.log" 2>&1; then
+    PUPPETEER_SKIP_DOWNLOAD=1 node --test tests/js/api.test.mjs tests/js/pack.test.mjs tests/js/browser-chromium.test.mjs \
+      tests/js/browser-firefox.test.mjs 2>&1 | tee "$LOG_DIR/js-package-tests.log" | grep -E '^# (tests|pass|fail)|^not ok|^    not ok' | tail -20
+    [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "JS package tests"
+    count_node "$LOG_DIR/js-package-tests.log"
+    node --test tests/js/golden.test.mjs 2>&1 | tee "$LOG_DIR/js-package-golden.log" |
+      grep -E '^# (tests|pass|fail)|^not ok|^    not ok' | tail -20
+    [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "JS package golden tests"
+    count_node "$LOG_DIR/js-package-golden.log"
+  else
+    tail -30 "$LOG_DIR/js-package.log"
+    fail_stage "JS package build"
+  fi
+else
+  fail_stage "JS package: build/wasm-dist is missing a variant"
+fi
+# --- end of JS package stage ------------------------------------------------------------------------
 
 stage "done"
 echo "$passed passed, $failed failed"
