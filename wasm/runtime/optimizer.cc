@@ -122,6 +122,22 @@ Result<int> fold_constants(Graph& g, const std::map<std::string, int64_t>& opset
       in_elements += t->numel();
     }
     if (!all_const) continue;
+    // Weights stored as Constant nodes (common in exported models): the attribute's tensor becomes
+    // the initializer as it is, shared and not copied. Running the kernel would hold three copies of
+    // every such weight at once (attribute, the kernel's own, the output).
+    if (n.op_type == "Constant" && n.domain.empty() && n.outputs.size() == 1 && n.outputs[0] >= 0 &&
+        n.attrs.all().size() == 1 && n.attrs.all()[0].name == "value" && n.attrs.all()[0].type == AttrType::kTensor &&
+        !n.attrs.all()[0].t.empty() && dtype_size(n.attrs.all()[0].t.dtype()) != 0 && n.attrs.all()[0].t.owns_data()) {
+      Value& v = g.values[static_cast<size_t>(n.outputs[0])];
+      v.is_initializer = true;
+      v.initializer = n.attrs.all()[0].t;
+      v.dtype = v.initializer.dtype();
+      v.producer = -1;
+      g.nodes[i].attrs.erase("value");
+      dead[i] = true;
+      ++folded;
+      continue;
+    }
     auto kernel = create_node_kernel(g, n, node_opset(n, opsets));
     if (!kernel.is_ok()) return kernel.status();
     std::vector<TensorInfo> infos(n.inputs.size());
