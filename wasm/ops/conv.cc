@@ -85,7 +85,7 @@ class ConvKernel final : public Kernel {
       scratch = f32_dwconv2d_scratch_bytes(dw_params(g)) / kDwConvMaxSlots *
                 static_cast<size_t>(scratch_slots(ctx.num_threads(), kDwConvMaxSlots));
     } else {
-      scratch = f32_conv_scratch_bytes(g) / kConvMaxSlots * static_cast<size_t>(scratch_slots(ctx.num_threads(), kConvMaxSlots));
+      scratch = f32_conv_scratch_bytes(g, scratch_slots(ctx.num_threads(), kConvMaxSlots));
       if (!prepacked_) scratch += align_floats(conv_packed_size(g)) * sizeof(float);
     }
     ctx.request_scratch(scratch);
@@ -124,7 +124,7 @@ class ConvKernel final : public Kernel {
       scratch += bytes;
       scratch_bytes -= bytes;
     }
-    if (scratch_bytes < f32_conv_scratch_bytes(g) / kConvMaxSlots) return internal_error("Conv: scratch smaller than planned");
+    if (scratch_bytes < f32_conv_scratch_bytes(g, 1)) return internal_error("Conv: scratch smaller than planned");
     f32_conv(g, x.data<float>(), packed, y, act_, pool, scratch, scratch_bytes);
     return Status::ok();
   }

@@ -279,10 +279,11 @@ void f32_conv_pack_weights(const ConvGeometry& g, const float* w, const float* b
     }
 }
 
-size_t f32_conv_scratch_bytes(const ConvGeometry& g) {
+size_t f32_conv_scratch_bytes(const ConvGeometry& g, int slots) {
   // A single thread gets the largest items (threads only ever shrink them).
   const ConvPlan p = conv_plan(g, 1);
-  return static_cast<size_t>(p.shared_floats + p.slot_floats * kConvMaxSlots) * sizeof(float);
+  slots = std::max(1, std::min(slots, kConvMaxSlots));
+  return static_cast<size_t>(p.shared_floats + p.slot_floats * slots) * sizeof(float);
 }
 
 void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float* y, const Activation& act,

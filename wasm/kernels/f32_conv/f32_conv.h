@@ -39,8 +39,9 @@ size_t conv_packed_size(const ConvGeometry& g);
 // Packs OIHW weights (c_out x Cg x kernel) and bias (c_out, may be null) into that layout.
 void f32_conv_pack_weights(const ConvGeometry& g, const float* w, const float* bias, float* packed);
 
-// Scratch bytes f32_conv needs (offset tables, and bands or panels for up to kConvMaxSlots threads).
-size_t f32_conv_scratch_bytes(const ConvGeometry& g);
+// Scratch bytes f32_conv needs to run with `slots` threads' slots (1..kConvMaxSlots): a table shared
+// by all threads plus one slot of row bands or panels per thread.
+size_t f32_conv_scratch_bytes(const ConvGeometry& g, int slots = kConvMaxSlots);
 // Y = act(conv(X, W) + bias). packed: from f32_conv_pack_weights.
 void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float* y, const Activation& act,
               ThreadPool* pool, void* scratch, size_t scratch_bytes);
