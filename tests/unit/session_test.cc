@@ -7,6 +7,7 @@
 
 #include "ops/activation.h"
 #include "ops/op_profile.h"
+#include "graph_builder.h"
 #include "test_util.h"
 
 namespace edgeinfer {
@@ -17,54 +18,6 @@ using testing::attr_int;
 using testing::attr_ints;
 using testing::random_f32;
 
-// Builds a Model in IR form.
-class GraphBuilder {
- public:
-  explicit GraphBuilder(int64_t opset = 17) { model_.opsets[""] = opset; }
-  GraphBuilder& input(const std::string& name, DataType dt, Shape dims, std::vector<std::string> params = {}) {
-    int id = g().add_value(name);
-    Value& v = g().values[static_cast<size_t>(id)];
-    v.dtype = dt;
-    v.has_shape = true;
-    v.dims = std::move(dims);
-    params.resize(v.dims.size());
-    v.dim_params = std::move(params);
-    g().inputs.push_back(id);
-    return *this;
-  }
-  GraphBuilder& initializer(const std::string& name, Tensor t) {
-    int id = g().add_value(name);
-    Value& v = g().values[static_cast<size_t>(id)];
-    v.is_initializer = true;
-    v.dtype = t.dtype();
-    v.initializer = std::move(t);
-    return *this;
-  }
-  GraphBuilder& node(const std::string& op, std::vector<std::string> ins, std::vector<std::string> outs,
-                     std::vector<Attribute> attrs = {}) {
-    Node n;
-    n.name = op + "_" + std::to_string(g().nodes.size());
-    n.op_type = op;
-    for (auto& s : ins) n.inputs.push_back(s.empty() ? -1 : g().add_value(s));
-    for (auto& s : outs) n.outputs.push_back(s.empty() ? -1 : g().add_value(s));
-    for (auto& a : attrs) n.attrs.set(a);
-    g().nodes.push_back(std::move(n));
-    return *this;
-  }
-  GraphBuilder& output(const std::string& name) {
-    g().outputs.push_back(g().add_value(name));
-    return *this;
-  }
-  Model build() {
-    Status st = g().sort_topologically();
-    EXPECT_TRUE(st.is_ok()) << st.to_string();
-    return std::move(model_);
-  }
-  Graph& g() { return model_.graph; }
-
- private:
-  Model model_;
-};
 
 std::unique_ptr<Session> make_session(Model m, bool optimize = true, int threads = 1) {
   SessionOptions opts;
