@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <set>
 
 #include "runtime/arena_planner.h"
@@ -17,6 +18,10 @@ size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 // Nodes whose inputs are all known while planning are evaluated then, if their outputs are this small:
 // that covers shape arithmetic without copying large constant computations into every plan.
 constexpr int64_t kMaxPlanTimeElements = 1 << 16;
+// A node that reads and writes fewer elements than this (weights included) runs on the calling thread
+// alone: sharing it costs more in hand-offs than it saves. A plan with only such nodes does not wake
+// the workers at all (melspectrogram, 0.1 ms a run, took twice as long at 2 threads as at 1).
+constexpr int64_t kMinParallelElements = 1 << 15;
 
 bool same_infos(const std::vector<TensorInfo>& a, const std::vector<TensorInfo>& b) {
   if (a.size() != b.size()) return false;
@@ -84,6 +89,7 @@ struct GraphExecutor::Plan {
   struct NodePlan {
     bool skip = false;      // outputs are all known
     bool deferred = false;  // infer again at run time
+    bool serial = false;    // too little work to share between threads (kMinParallelElements)
     size_t scratch_offset = 0;
     size_t scratch_bytes = 0;
   };
@@ -91,6 +97,7 @@ struct GraphExecutor::Plan {
   std::vector<NodePlan> nodes;
   size_t arena_bytes = 0;
   size_t arena_lower_bound = 0;  // largest live set: what a perfect offset assignment would need
+  bool any_parallel = false;     // some node may use the workers
 };
 
 struct GraphExecutor::Frame {
@@ -389,6 +396,23 @@ Result<std::shared_ptr<GraphExecutor::Plan>> GraphExecutor::build_plan(const std
     }
   }
 
+  for (size_t i = 0; i < n_nodes; ++i) {
+    const Node& node = graph_.nodes[i];
+    auto& np = plan->nodes[i];
+    if (np.skip) continue;
+    if (np.deferred || has_subgraph(node)) {
+      plan->any_parallel = true;
+      continue;
+    }
+    int64_t work = 0;
+    for (int v : node.inputs)
+      if (v >= 0) work += numel(plan->values[static_cast<size_t>(v)].info.shape);
+    for (int v : node.outputs)
+      if (v >= 0) work += numel(plan->values[static_cast<size_t>(v)].info.shape);
+    np.serial = work < kMinParallelElements;
+    if (!np.serial) plan->any_parallel = true;
+  }
+
   // Buffers: every arena value lives in one. A node's output 0 shares its input's buffer when the
   // kernel allows it (Kernel::output_alias): in place when nothing reads the input's buffer after this
   // node, or as a view (Reshape and friends) while both are alive. A buffer is alive from its first
@@ -508,6 +532,9 @@ Result<std::vector<Tensor>> GraphExecutor::run(const std::vector<Tensor>& inputs
   for (const Tensor& t : inputs) infos.push_back(TensorInfo{t.dtype(), t.shape()});
   EI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan, cached_plan(infos, outer));
   uint8_t* arena = prepare_arena(*plan);
+  // Keeps the workers looking for jobs through the run; a plan of small nodes leaves them asleep.
+  std::optional<ThreadPool::ActiveScope> awake;
+  if (plan->any_parallel && pool_ && pool_->num_threads() > 1) awake.emplace(*pool_);
 
   Frame frame;
   frame.values.swap(frame_values_);  // reused run to run: views re-pointed in place, no allocation
@@ -637,7 +664,7 @@ Status GraphExecutor::execute(const Plan& plan, Frame& frame) {
       }
     }
     for (int out : node.outputs) out_ptrs.push_back(out >= 0 ? &frame.values[static_cast<size_t>(out)] : nullptr);
-    RunContext ctx(node, in_ptrs, out_ptrs, scratch, scratch_bytes, pool_, &scope);
+    RunContext ctx(node, in_ptrs, out_ptrs, scratch, scratch_bytes, np.serial ? &serial_pool_ : pool_, &scope);
     EI_RETURN_IF_ERROR(in_node(node, kernels_[i]->run(ctx)));
     if (np.deferred) {
       for (int out : node.outputs)

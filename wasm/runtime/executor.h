@@ -90,6 +90,7 @@ class GraphExecutor {
   const Graph& graph_;
   const std::map<std::string, int64_t>& opsets_;
   ThreadPool* pool_;
+  ThreadPool serial_pool_{1};  // for nodes too small to share (Plan::NodePlan::serial)
   std::vector<std::unique_ptr<Kernel>> kernels_;     // per node
   std::vector<int64_t> node_opsets_;                  // per node
   std::map<const Graph*, std::unique_ptr<GraphExecutor>> subgraphs_;

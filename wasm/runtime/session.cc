@@ -201,7 +201,6 @@ MemoryStats Session::memory() const {
 Result<std::vector<Tensor>> Session::run(const std::map<std::string, Tensor>& feeds,
                                          const std::vector<std::string>& fetches) {
   std::lock_guard<std::mutex> lock(impl_->run_mutex);
-  ThreadPool::ActiveScope awake(*impl_->pool);
   std::vector<Tensor> inputs;
   for (const IoInfo& io : impl_->inputs) {
     auto it = feeds.find(io.name);
