@@ -99,9 +99,9 @@ TEST(Session, ArenaHoldsOnlyTheLiveSet) {
   EXPECT_GT(s->memory().arena_bytes, 0u);
 }
 
-Model conv_bn_relu_model(bool with_bias) {
+Model conv_bn_relu_model(bool with_bias, const Shape& x_shape = {1, 3, 9, 7}) {
   GraphBuilder b(13);
-  b.input("x", DataType::kFloat32, {1, 3, 9, 7})
+  b.input("x", DataType::kFloat32, x_shape)
       .initializer("w", random_f32({4, 3, 3, 3}, 10))
       .initializer("scale", random_f32({4}, 11, 0.5f, 1.5f))
       .initializer("bias", random_f32({4}, 12))
@@ -387,11 +387,24 @@ TEST(Session, OpsetOutOfRangeIsUnsupported) {
 }
 
 TEST(Session, TwoThreadsMatchOne) {
-  auto one = make_session(conv_bn_relu_model(true), true, 1);
-  auto two = make_session(conv_bn_relu_model(true), true, 2);
+  // Big enough that the conv and the Relu share their work (small plans run on one thread).
+  const Shape shape = {1, 3, 400, 401};
+  auto one = make_session(conv_bn_relu_model(true, shape), true, 1);
+  auto two = make_session(conv_bn_relu_model(true, shape), true, 2);
   ASSERT_TRUE(one && two);
-  Tensor x = random_f32({1, 3, 9, 7}, 30);
+  Tensor x = random_f32(shape, 30);
   EXPECT_TENSOR_NEAR(run_one(*two, {{"x", x}}), run_one(*one, {{"x", x}}), 0.0f, 0.0f);
+#if !defined(EDGEINFER_NO_THREADS)
+  EXPECT_GT(two->parallel_nodes(), 0u);
+#endif
+  EXPECT_EQ(one->parallel_nodes(), 0u);
+}
+
+TEST(Session, SmallPlansRunOnTheCallingThread) {
+  auto two = make_session(conv_bn_relu_model(true), true, 2);
+  ASSERT_TRUE(two);
+  run_one(*two, {{"x", random_f32({1, 3, 9, 7}, 31)}});
+  EXPECT_EQ(two->parallel_nodes(), 0u);
 }
 
 }  // namespace

@@ -20,8 +20,11 @@ size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 constexpr int64_t kMaxPlanTimeElements = 1 << 16;
 // A node that reads and writes fewer elements than this (weights included) runs on the calling thread
 // alone: sharing it costs more in hand-offs than it saves. A plan with only such nodes does not wake
-// the workers at all (melspectrogram, 0.1 ms a run, took twice as long at 2 threads as at 1).
+// the workers at all. Nor does a plan that touches fewer than kMinParallelPlanElements in all: waking
+// the workers for it costs tens of microseconds in a browser, as much as such a run takes alone
+// (hey_jarvis, 0.03 ms a run).
 constexpr int64_t kMinParallelElements = 1 << 15;
+constexpr int64_t kMinParallelPlanElements = 1 << 20;
 
 bool same_infos(const std::vector<TensorInfo>& a, const std::vector<TensorInfo>& b) {
   if (a.size() != b.size()) return false;
@@ -396,12 +399,15 @@ Result<std::shared_ptr<GraphExecutor::Plan>> GraphExecutor::build_plan(const std
     }
   }
 
+  int64_t plan_work = 0;
+  bool unknown_work = false;
   for (size_t i = 0; i < n_nodes; ++i) {
     const Node& node = graph_.nodes[i];
     auto& np = plan->nodes[i];
     if (np.skip) continue;
-    if (np.deferred || has_subgraph(node)) {
+    if (np.deferred || has_subgraph(node)) {  // work unknown until run time
       plan->any_parallel = true;
+      unknown_work = true;
       continue;
     }
     int64_t work = 0;
@@ -411,6 +417,11 @@ Result<std::shared_ptr<GraphExecutor::Plan>> GraphExecutor::build_plan(const std
       if (v >= 0) work += numel(plan->values[static_cast<size_t>(v)].info.shape);
     np.serial = work < kMinParallelElements;
     if (!np.serial) plan->any_parallel = true;
+    plan_work += work;
+  }
+  if (!unknown_work && plan_work < kMinParallelPlanElements) {
+    plan->any_parallel = false;
+    for (auto& np : plan->nodes) np.serial = true;
   }
 
   // Buffers: every arena value lives in one. A node's output 0 shares its input's buffer when the
@@ -504,6 +515,9 @@ uint8_t* GraphExecutor::prepare_arena(const Plan& plan) {
   }
   stats_.arena_bytes = plan.arena_bytes;
   stats_.arena_lower_bound = plan.arena_lower_bound;
+  stats_.parallel_nodes = 0;
+  if (pool_ && pool_->num_threads() > 1)
+    for (const auto& np : plan.nodes) stats_.parallel_nodes += !np.skip && !np.serial;
   return reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(arena_storage_.data()) + kAlign - 1) &
                                     ~uintptr_t{kAlign - 1});
 }

@@ -29,6 +29,7 @@ struct ExecutionStats {
   size_t arena_bytes = 0;          // arena of the last plan
   size_t arena_lower_bound = 0;    // the last plan's largest live set (arena_bytes cannot be smaller)
   size_t peak_dynamic_bytes = 0;   // largest sum of live heap tensors seen in a run
+  size_t parallel_nodes = 0;       // nodes of the last plan that may share work with the pool's workers
 };
 
 class GraphExecutor {

@@ -198,6 +198,8 @@ MemoryStats Session::memory() const {
   return m;
 }
 
+size_t Session::parallel_nodes() const { return impl_->executor->stats().parallel_nodes; }
+
 Result<std::vector<Tensor>> Session::run(const std::map<std::string, Tensor>& feeds,
                                          const std::vector<std::string>& fetches) {
   std::lock_guard<std::mutex> lock(impl_->run_mutex);

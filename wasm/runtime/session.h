@@ -60,6 +60,9 @@ class Session {
   const std::vector<IoInfo>& outputs() const;
   const ModelInfo& info() const;
   MemoryStats memory() const;
+  // Nodes of the current plan that split their work over the session's threads; small nodes, and
+  // every node of a small plan, run on the calling thread alone.
+  size_t parallel_nodes() const;
 
   // feeds: input name -> tensor. fetches: output names, empty for all outputs in model order.
   // Returns one heap-owned tensor per fetched output, in fetch order. The feeds are copied into the

@@ -342,6 +342,10 @@ void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float*
         for (int64_t i = 0; i < rows; ++i) act.apply(c + i * P, static_cast<long>(nc));
     }
   };
+  // What each slot holds (image and pixel chunk): items that split one chunk's output channels come
+  // in order, so a thread taking several of them copies its operand once, not once per item.
+  int64_t slot_holds[kConvMaxSlots];
+  std::fill(slot_holds, slot_holds + kConvMaxSlots, int64_t{-1});
   conv_for_each_with_slot(pool, images * pchunks * mchunks, slots, [&](int slot, int64_t item) {
     const int64_t mc = item % mchunks;
     const int64_t pc = (item / mchunks) % pchunks;
@@ -350,9 +354,11 @@ void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float*
     const float* x_g = x + (n * g.c_in + grp * cg) * Pin;
     float* y_img = y + n * g.c_out * P;
     float* slot_mem = slot_base + slot * p.slot_floats;
+    const bool filled = slot_holds[slot] == item / mchunks;
+    slot_holds[slot] = item / mchunks;
     if (p.path == ConvPath::kPointwise && p.pitch) {
       const int64_t p0 = pc * p.chunk, count = std::min(p.chunk, P - p0);
-      for (int64_t c = 0; c < p.k; ++c) {
+      for (int64_t c = 0; c < p.k && !filled; ++c) {
         float* dst = slot_mem + c * p.pitch;
         std::memcpy(dst, x_g + c * Pin + p0, static_cast<size_t>(count) * sizeof(float));
         std::fill(dst + count, dst + round_nr(count), 0.0f);
@@ -365,7 +371,7 @@ void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float*
       const int64_t main = p0 + count == P ? count / kNR * kNR : count, tail = count - main;
       if (main > 0) run_tiles(grp, mt0, mt1, static_cast<size_t>(main), x_g + p0, koff, y_img, p0);
       if (tail > 0) {
-        for (int64_t c = 0; c < p.k; ++c) {
+        for (int64_t c = 0; c < p.k && !filled; ++c) {
           float* dst = slot_mem + c * kNR;
           std::memcpy(dst, x_g + c * Pin + p0 + main, static_cast<size_t>(tail) * sizeof(float));
           std::fill(dst + tail, dst + kNR, 0.0f);
@@ -374,7 +380,7 @@ void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float*
       }
     } else if (p.path == ConvPath::kBand) {
       const int64_t oh0 = pc * p.rows, nrows = std::min(p.rows, p.oh - oh0);
-      fill_band(p, cg, x_g, oh0, slot_mem);
+      if (!filled) fill_band(p, cg, x_g, oh0, slot_mem);
       for (int64_t mt = mt0; mt < mt1; ++mt)
         for (int64_t r = 0; r < nrows; ++r)
           run_tiles(grp, mt, mt + 1, static_cast<size_t>(p.ow), slot_mem + r * p.sh * p.sw * p.wq, koff, y_img,
@@ -382,7 +388,7 @@ void f32_conv(const ConvGeometry& g, const float* x, const float* packed, float*
     } else {
       const int64_t p0 = pc * p.chunk, count = std::min(p.chunk, P - p0);
       int32_t* bases = reinterpret_cast<int32_t*>(slot_mem + align_up(static_cast<size_t>(p.k * p.chunk)));
-      fill_im2col_panel(g, x_g, p0, count, p.chunk, slot_mem, bases);
+      if (!filled) fill_im2col_panel(g, x_g, p0, count, p.chunk, slot_mem, bases);
       run_tiles(grp, mt0, mt1, static_cast<size_t>(count), slot_mem, koff, y_img, p0);
     }
   });
