@@ -18,71 +18,10 @@ export function assertDistBuilt() {
   }
 }
 
-// ------------------------------------------------------------------------------ minimal protobuf writer
-class Pb {
-  constructor() { this.bytes = []; }
-  varint(v) {
-    let n = BigInt.asUintN(64, BigInt(v));
-    do {
-      let b = Number(n & 0x7fn);
-      n >>= 7n;
-      if (n) b |= 0x80;
-      this.bytes.push(b);
-    } while (n);
-    return this;
-  }
-  tag(field, wire) { return this.varint((field << 3) | wire); }
-  int(field, v) { return this.tag(field, 0).varint(v); }
-  bytesField(field, u8) { this.tag(field, 2).varint(u8.length); for (const b of u8) this.bytes.push(b); return this; }
-  str(field, s) { return this.bytesField(field, new TextEncoder().encode(s)); }
-  msg(field, pb) { return this.bytesField(field, pb.finish()); }
-  float(field, f) {
-    this.tag(field, 5);
-    for (const x of new Uint8Array(new Float32Array([f]).buffer)) this.bytes.push(x);
-    return this;
-  }
-  finish() { return Uint8Array.from(this.bytes); }
-}
+import { buildModel, attrInt, rng } from './onnx-writer.mjs';
 
-const ONNX_TYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 };
+export { buildModel, attrInt, rng };
 
-function tensorProto(name, dtype, dims, typed) {
-  const t = new Pb();
-  for (const d of dims) t.int(1, d);
-  t.int(2, ONNX_TYPE[dtype]);
-  t.str(8, name);
-  t.bytesField(9, new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
-  return t;
-}
-function valueInfo(name, dtype, dims) {
-  const shape = new Pb();
-  for (const d of dims) shape.msg(1, typeof d === 'string' ? new Pb().str(2, d) : new Pb().int(1, d));
-  return new Pb().str(1, name).msg(2, new Pb().msg(1, new Pb().int(1, ONNX_TYPE[dtype]).msg(2, shape)));
-}
-function node(op, inputs, outputs, name, attrs = []) {
-  const n = new Pb();
-  for (const i of inputs) n.str(1, i);
-  for (const o of outputs) n.str(2, o);
-  n.str(3, name).str(4, op);
-  for (const a of attrs) n.msg(5, a);
-  return n;
-}
-const attrInt = (name, v) => new Pb().str(1, name).int(3, v).int(20, 2);
-
-// model({nodes: [[op, inputs, outputs, name, attrs]], inits: [[name, dtype, dims, typed]],
-//        inputs: [[name, dtype, dims]], outputs: [[name, dtype, dims]]}) -> ONNX bytes (opset 17)
-export function buildModel({ nodes, inits = [], inputs, outputs, producer = 'edgeinfer-js-tests' }) {
-  const g = new Pb();
-  for (const n of nodes) g.msg(1, node(...n));
-  g.str(2, 'g');
-  for (const i of inits) g.msg(5, tensorProto(...i));
-  for (const i of inputs) g.msg(11, valueInfo(...i));
-  for (const o of outputs) g.msg(12, valueInfo(...o));
-  const m = new Pb();
-  m.int(1, 8).str(2, producer).msg(7, g).msg(8, new Pb().str(1, '').int(2, 17));
-  return m.finish();
-}
-export { attrInt };
 
 // x float32 [batch, 4] -> y = relu(x * w + b), z = softmax(x * w + b)
 export function tinyModel() {
@@ -150,13 +89,3 @@ export function maxViolation(actual, expected, atol = 1e-4, rtol = 1e-3) {
   return { worst, at };
 }
 
-export function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
+import { buildModel, attrInt, attrFloat, rng } from '../js/onnx-writer.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
@@ -23,109 +24,36 @@ const VARIANTS = listed ? listed.split(',').map((s) => s.trim()).filter(Boolean)
 const distDir = (v) => path.join(ROOT, 'build', 'wasm-dist', v);
 const isBuilt = (v) => fs.existsSync(path.join(distDir(v), 'edgeinfer.js'));
 
-// ---------------------------------------------------------------------------------------------
-// A minimal protobuf writer, enough for ONNX ModelProto.
-
-class Pb {
-  constructor() { this.bytes = []; }
-  varint(v) {
-    let n = BigInt.asUintN(64, BigInt(v));
-    do {
-      let b = Number(n & 0x7fn);
-      n >>= 7n;
-      if (n) b |= 0x80;
-      this.bytes.push(b);
-    } while (n);
-    return this;
-  }
-  tag(field, wire) { return this.varint((field << 3) | wire); }
-  int(field, v) { return this.tag(field, 0).varint(v); }
-  bytesField(field, u8) { this.tag(field, 2).varint(u8.length); for (const b of u8) this.bytes.push(b); return this; }
-  str(field, s) { return this.bytesField(field, new TextEncoder().encode(s)); }
-  msg(field, pb) { return this.bytesField(field, pb.finish()); }
-  float(field, f) {
-    const b = new Uint8Array(new Float32Array([f]).buffer);
-    this.tag(field, 5);
-    for (const x of b) this.bytes.push(x);
-    return this;
-  }
-  finish() { return Uint8Array.from(this.bytes); }
-}
-
-const ONNX_TYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
-
-// TensorProto with raw_data.
-function tensorProto(name, dtype, dims, typed) {
-  const t = new Pb();
-  for (const d of dims) t.int(1, d);
-  t.int(2, ONNX_TYPE[dtype]);
-  t.str(8, name);
-  t.bytesField(9, new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
-  return t;
-}
-
-// ValueInfoProto; dims entries are numbers or symbolic names.
-function valueInfo(name, dtype, dims) {
-  const shape = new Pb();
-  for (const d of dims) shape.msg(1, typeof d === 'string' ? new Pb().str(2, d) : new Pb().int(1, d));
-  const tensorType = new Pb().int(1, ONNX_TYPE[dtype]).msg(2, shape);
-  return new Pb().str(1, name).msg(2, new Pb().msg(1, tensorType));
-}
-
-function node(op, inputs, outputs, name, attrs = []) {
-  const n = new Pb();
-  for (const i of inputs) n.str(1, i);
-  for (const o of outputs) n.str(2, o);
-  n.str(3, name).str(4, op);
-  for (const a of attrs) n.msg(5, a);
-  return n;
-}
-const attrInt = (name, v) => new Pb().str(1, name).int(3, v).int(20, 2);
-const attrFloat = (name, v) => new Pb().str(1, name).float(2, v).int(20, 1);
-
 // x: float32 [batch, 4], k: int64 [batch, 1]
 //   a = x * w + b + cast(k);  y = relu(a);  z = softmax(a, axis=-1);  s = reduce_sum(leaky_relu(a), axes=[1])
 // Covers broadcasting, an int64 (BigInt64Array) feed, a symbolic dim, several outputs and attributes.
 function tinyModel() {
-  const g = new Pb();
-  g.msg(1, node('Mul', ['x', 'w'], ['xw'], 'mul'));
-  g.msg(1, node('Add', ['xw', 'b'], ['xwb'], 'add_b'));
-  g.msg(1, node('Cast', ['k'], ['kf'], 'cast_k', [attrInt('to', 1)]));
-  g.msg(1, node('Add', ['xwb', 'kf'], ['a'], 'add_k'));
-  g.msg(1, node('Relu', ['a'], ['y'], 'relu'));
-  g.msg(1, node('Softmax', ['a'], ['z'], 'softmax', [attrInt('axis', -1)]));
-  g.msg(1, node('LeakyRelu', ['a'], ['la'], 'leaky', [attrFloat('alpha', 0.25)]));
-  g.msg(1, node('ReduceSum', ['la', 'axes'], ['s'], 'sum', [attrInt('keepdims', 0)]));
-  g.str(2, 'tiny');
-  g.msg(5, tensorProto('w', 'float32', [4], new Float32Array([0.5, -1.25, 2.0, 0.75])));
-  g.msg(5, tensorProto('b', 'float32', [1, 4], new Float32Array([0.1, 0.2, -0.3, 0.4])));
-  g.msg(5, tensorProto('axes', 'int64', [1], new BigInt64Array([1n])));
-  g.msg(11, valueInfo('x', 'float32', ['batch', 4]));
-  g.msg(11, valueInfo('k', 'int64', ['batch', 1]));
-  g.msg(12, valueInfo('y', 'float32', ['batch', 4]));
-  g.msg(12, valueInfo('z', 'float32', ['batch', 4]));
-  g.msg(12, valueInfo('s', 'float32', ['batch']));
-  const m = new Pb();
-  m.int(1, 8);                                 // ir_version
-  m.str(2, 'edgeinfer-embind-smoke');          // producer_name
-  m.msg(7, g);                                 // graph
-  m.msg(8, new Pb().str(1, '').int(2, 17));    // opset_import
-  return m.finish();
+  return buildModel({
+    nodes: [
+      ['Mul', ['x', 'w'], ['xw'], 'mul'],
+      ['Add', ['xw', 'b'], ['xwb'], 'add_b'],
+      ['Cast', ['k'], ['kf'], 'cast_k', [attrInt('to', 1)]],
+      ['Add', ['xwb', 'kf'], ['a'], 'add_k'],
+      ['Relu', ['a'], ['y'], 'relu'],
+      ['Softmax', ['a'], ['z'], 'softmax', [attrInt('axis', -1)]],
+      ['LeakyRelu', ['a'], ['la'], 'leaky', [attrFloat('alpha', 0.25)]],
+      ['ReduceSum', ['la', 'axes'], ['s'], 'sum', [attrInt('keepdims', 0)]],
+    ],
+    inits: [
+      ['w', 'float32', [4], new Float32Array([0.5, -1.25, 2.0, 0.75])],
+      ['b', 'float32', [1, 4], new Float32Array([0.1, 0.2, -0.3, 0.4])],
+      ['axes', 'int64', [1], new BigInt64Array([1n])],
+    ],
+    inputs: [['x', 'float32', ['batch', 4]], ['k', 'int64', ['batch', 1]]],
+    outputs: [['y', 'float32', ['batch', 4]], ['z', 'float32', ['batch', 4]], ['s', 'float32', ['batch']]],
+    producer: 'edgeinfer-embind-smoke',
+    graph: 'tiny',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Inputs and comparison.
 
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CTORS = {
   float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array,
