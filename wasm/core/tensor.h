@@ -112,6 +112,8 @@ class Tensor {
 int64_t get_int(const Tensor& t, int64_t i);
 // Copies an int32/int64 tensor into a vector (shape, axes, pads inputs).
 Result<std::vector<int64_t>> to_int_vector(const Tensor& t);
+// The same for a 1-D (or scalar) list input; `what` names the input in errors ("Tile repeats").
+Result<std::vector<int64_t>> int_list(const Tensor& t, const char* what);
 
 template <typename T>
 Tensor Tensor::from_vector(Shape shape, const std::vector<T>& values) {

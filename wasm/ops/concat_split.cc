@@ -10,12 +10,6 @@ namespace edgeinfer {
 
 namespace {
 
-Result<std::vector<int64_t>> int_list(const Tensor& t, const char* what) {
-  if (t.dtype() != DataType::kInt64 && t.dtype() != DataType::kInt32)
-    return invalid_model(std::string(what) + " must be int64, got " + dtype_name(t.dtype()));
-  if (t.rank() > 1) return invalid_model(std::string(what) + " must be 1-D, got shape " + shape_to_string(t.shape()));
-  return to_int_vector(t);
-}
 
 // ---------------------------------------------------------------- Concat
 

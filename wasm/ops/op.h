@@ -179,6 +179,12 @@ const OpRegistration* find_op(const std::string& domain, const std::string& op_t
 // Every registered op, in op_list.inc order.
 const std::vector<const OpRegistration*>& all_ops();
 
+// Ops that move bytes (Identity, Reshape, Gather, ...) take any dtype with a known element size.
+inline Status check_copyable(DataType dt) {
+  if (dtype_size(dt) == 0) return unsupported(std::string("dtype ") + dtype_name(dt));
+  return Status::ok();
+}
+
 // Convenience for factories of kernels with no state to set up.
 template <typename K>
 Result<std::unique_ptr<Kernel>> make_kernel(const KernelInit&) {

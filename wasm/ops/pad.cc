@@ -35,12 +35,6 @@ Result<std::vector<uint8_t>> value_bytes(DataType dt, double v) {
   return b;
 }
 
-Result<std::vector<int64_t>> int_list(const Tensor& t, const char* what) {
-  if (t.dtype() != DataType::kInt64 && t.dtype() != DataType::kInt32)
-    return invalid_model(std::string(what) + " must be int64, got " + dtype_name(t.dtype()));
-  if (t.rank() > 1) return invalid_model(std::string(what) + " must be 1-D, got shape " + shape_to_string(t.shape()));
-  return to_int_vector(t);
-}
 
 // Source index along one axis for padded index i of a length-n (cropped) axis; -1 = constant.
 int64_t map_index(int64_t i, int64_t n, PadMode mode) {

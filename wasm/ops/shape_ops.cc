@@ -13,18 +13,7 @@ namespace edgeinfer {
 
 namespace {
 
-Status check_copyable(DataType dt) {
-  if (dtype_size(dt) == 0) return unsupported(std::string("dtype ") + dtype_name(dt));
-  return Status::ok();
-}
 
-// A 1-D (or scalar) int32/int64 tensor used as a shape, axes or repeats list.
-Result<std::vector<int64_t>> int_list(const Tensor& t, const char* what) {
-  if (t.dtype() != DataType::kInt64 && t.dtype() != DataType::kInt32)
-    return invalid_model(std::string(what) + " must be int64, got " + dtype_name(t.dtype()));
-  if (t.rank() > 1) return invalid_model(std::string(what) + " must be 1-D, got shape " + shape_to_string(t.shape()));
-  return to_int_vector(t);
-}
 
 // Output bytes equal input bytes: copy unless the runtime already aliased them.
 void copy_same_bytes(const Tensor& in, Tensor& out) {

@@ -12,17 +12,7 @@ namespace edgeinfer {
 
 namespace {
 
-Status check_copyable(DataType dt) {
-  if (dtype_size(dt) == 0) return unsupported(std::string("dtype ") + dtype_name(dt));
-  return Status::ok();
-}
 
-Result<std::vector<int64_t>> int_list(const Tensor& t, const char* what) {
-  if (t.dtype() != DataType::kInt64 && t.dtype() != DataType::kInt32)
-    return invalid_model(std::string(what) + " must be int32 or int64, got " + dtype_name(t.dtype()));
-  if (t.rank() > 1) return invalid_model(std::string(what) + " must be 1-D, got shape " + shape_to_string(t.shape()));
-  return to_int_vector(t);
-}
 
 // ---------------------------------------------------------------- Slice
 
