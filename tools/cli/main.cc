@@ -2,6 +2,7 @@
 //   edgeinfer info MODEL [--json]
 //   edgeinfer run MODEL --input NAME=FILE.npy ... --output-dir DIR [--threads N]
 //   edgeinfer bench MODEL [--shape NAME=1x3x224x224 ...] [--threads N] [--warmup N] [--runs N] [--json] [--profile]
+//   edgeinfer bundle pack|keygen|sign|verify|diff|gate ...   (bundle/commands.cc)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -27,6 +28,8 @@
 #include "ir/graph.h"
 #include "onnx/onnx_loader.h"
 #include "ops/op_profile.h"
+#include "bench_util.h"
+#include "bundle/commands.h"
 #include "runtime/session.h"
 
 namespace edgeinfer {
@@ -288,56 +291,6 @@ int cmd_run(const std::string& path, const std::vector<std::string>& input_args,
 }
 
 // ------------------------------------------------------------------------------------------ bench
-Result<Shape> parse_dims(const std::string& text) {
-  Shape dims;
-  if (text.empty()) return dims;  // NAME= : a scalar
-  std::stringstream ss(text);
-  std::string part;
-  while (std::getline(ss, part, 'x')) {
-    if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos || part.size() > 12)
-      return invalid_argument("bad dimension '" + part + "' in '" + text + "' (expected e.g. 1x3x224x224)");
-    dims.push_back(std::stoll(part));
-  }
-  if (!text.empty() && text.back() == 'x') return invalid_argument("bad shape '" + text + "'");
-  return dims;
-}
-
-Result<Tensor> bench_input(const IoInfo& in, const Shape& shape, uint32_t seed) {
-  EI_ASSIGN_OR_RETURN(Tensor t, Tensor::allocate(in.dtype, shape));
-  if (in.dtype == DataType::kFloat32) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> u(0.0f, 1.0f);
-    float* p = t.data<float>();
-    for (int64_t i = 0; i < t.numel(); ++i) p[i] = u(rng);
-  }
-  // Other dtypes stay zero: valid indices/ids for Gather-like inputs, a neutral value elsewhere.
-  return t;
-}
-
-struct Stats {
-  double min = 0, p50 = 0, p95 = 0, mean = 0, max = 0;
-};
-
-Stats stats_of(std::vector<double> v) {
-  Stats s;
-  if (v.empty()) return s;
-  std::sort(v.begin(), v.end());
-  auto pct = [&](double p) {
-    const double idx = p * static_cast<double>(v.size() - 1);
-    const size_t lo = static_cast<size_t>(idx);
-    const size_t hi = std::min(lo + 1, v.size() - 1);
-    return v[lo] + (v[hi] - v[lo]) * (idx - static_cast<double>(lo));
-  };
-  s.min = v.front();
-  s.max = v.back();
-  s.p50 = pct(0.5);
-  s.p95 = pct(0.95);
-  double sum = 0;
-  for (double x : v) sum += x;
-  s.mean = sum / static_cast<double>(v.size());
-  return s;
-}
-
 int cmd_bench(const std::string& path, const std::vector<std::string>& shape_args, int threads, int warmup, int runs,
               bool as_json, bool optimize, bool profile) {
   if (runs < 1) return fail(invalid_argument("--runs must be at least 1"));
@@ -355,53 +308,34 @@ int cmd_bench(const std::string& path, const std::vector<std::string>& shape_arg
   if (!session.is_ok()) return fail(session.status().with_context(path + ": "));
   Session& s = *session.value();
 
-  std::map<std::string, Shape> overrides;
-  for (const std::string& arg : shape_args) {
-    const size_t eq = arg.find('=');
-    if (eq == std::string::npos || eq == 0) return fail(invalid_argument("--shape '" + arg + "' is not NAME=1x3x224x224"));
-    const std::string name = arg.substr(0, eq);
-    bool known = false;
-    for (const IoInfo& in : s.inputs()) known = known || in.name == name;
-    if (!known) return fail(invalid_argument("--shape '" + name + "': the model has no such input"));
-    auto dims = parse_dims(arg.substr(eq + 1));
-    if (!dims.is_ok()) return fail(dims.status().with_context("--shape " + name + ": "));
-    overrides[name] = dims.value();
-  }
+  auto overrides = parse_shape_args(shape_args, s.inputs());
+  if (!overrides.is_ok()) return fail(overrides.status());
 
-  std::map<std::string, Tensor> feeds;
+  std::vector<std::pair<std::string, Shape>> used_shapes;
+  auto feeds = bench_feeds(s.inputs(), overrides.value(), &used_shapes);
+  if (!feeds.is_ok()) return fail(feeds.status());
   json inputs_json = json::array();
-  uint32_t seed = 1;
-  for (const IoInfo& in : s.inputs()) {
-    Shape shape = in.shape;
-    auto it = overrides.find(in.name);
-    if (it != overrides.end()) {
-      shape = it->second;
-    } else {
-      for (int64_t& d : shape) d = d < 0 ? 1 : d;  // symbolic dims default to 1
-    }
-    auto t = bench_input(in, shape, seed++);
-    if (!t.is_ok()) return fail(t.status().with_context("input '" + in.name + "': "));
-    inputs_json.push_back({{"name", in.name}, {"dtype", dtype_name(in.dtype)}, {"shape", shape}});
-    feeds.emplace(in.name, std::move(t).value());
-  }
+  for (size_t i = 0; i < s.inputs().size(); ++i)
+    inputs_json.push_back({{"name", s.inputs()[i].name}, {"dtype", dtype_name(s.inputs()[i].dtype)},
+                           {"shape", used_shapes[i].second}});
 
   const auto t_first = Clock::now();
-  auto first = s.run(feeds);
+  auto first = s.run(feeds.value());
   const double first_ms = ms_since(t_first);
   if (!first.is_ok()) return fail(first.status());
   for (int i = 0; i < warmup; ++i) {
-    auto r = s.run(feeds);
+    auto r = s.run(feeds.value());
     if (!r.is_ok()) return fail(r.status());
   }
   op_profile_reset();
   std::vector<double> times;
   for (int i = 0; i < runs; ++i) {
     const auto t0 = Clock::now();
-    auto r = s.run(feeds);
+    auto r = s.run(feeds.value());
     times.push_back(ms_since(t0));
     if (!r.is_ok()) return fail(r.status());
   }
-  const Stats st = stats_of(times);
+  const LatencyStats st = latency_stats(times);
   const MemoryStats mem = s.memory();
   const size_t rss = peak_rss_bytes();
 
@@ -481,9 +415,12 @@ int main(int argc, char** argv) {
   bool profile = false;
   bench->add_flag("--profile", profile, "Time every node; print time per op type and the slowest nodes");
 
+  edgeinfer::bundle::BundleCommands bundle(app);
+
   CLI11_PARSE(app, argc, argv);
   if (info->parsed()) return edgeinfer::cmd_info(model, as_json);
   if (run->parsed()) return edgeinfer::cmd_run(model, inputs, out_dir, threads, !no_optimize);
   if (bench->parsed()) return edgeinfer::cmd_bench(model, shapes, threads, warmup, runs, as_json, !no_optimize, profile);
+  if (bundle.parsed()) return bundle.run();
   return 1;
 }
