@@ -5,6 +5,7 @@
 #   3. native unit, kernel and op tests   build/native/edgeinfer_tests; tests/wasm/ninja_settled_test.sh
 #   4. models/prepare.sh                  real models + onnxruntime-node 1.30 golden outputs
 #   5. golden model tests                 build/native/edgeinfer_model_tests (1 and 2 threads)
+#      model bundle tests                 build/native/edgeinfer_bundle_tests (needs models/cache for ppocr_det)
 #   6. wasm build (3 variants)            tools/build_wasm.sh, plus test binaries for simd and baseline
 #   7. the same unit/kernel/op suites in wasm under Node (simd and baseline variants)
 #   8. JS tests (node --test)             the Embind module of all three variants vs onnxruntime-node,
@@ -71,6 +72,11 @@ if bash models/prepare.sh >"$LOG_DIR/prepare.log" 2>&1; then
   build/native/edgeinfer_model_tests 2>&1 | tee "$LOG_DIR/model-tests.log" | grep -E '^\[|max abs|FAIL' | tail -60
   [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "golden model tests"
   count_gtest "$LOG_DIR/model-tests.log"
+
+  stage "model bundle tests (pack/sign/verify/diff/gate, CLI, delta update of PP-OCRv4 det)"
+  build/native/edgeinfer_bundle_tests --gtest_brief=1 2>&1 | tee "$LOG_DIR/bundle-tests.log" | tail -12
+  [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "model bundle tests"
+  count_gtest "$LOG_DIR/bundle-tests.log"
 else
   tail -20 "$LOG_DIR/prepare.log"
   fail_stage "models/prepare.sh"
