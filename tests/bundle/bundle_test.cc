@@ -576,7 +576,9 @@ TEST_F(SignedBundle, FailsOnBadSignatureEncoding) {
 TEST_F(SignedBundle, FailsOnStructuralManifestErrors) {
   const std::pair<std::string, std::string> cases[] = {
       {"offset", "chunks[1].offset"},      {"payload_size", "payload.size"}, {"hash", "chunks[0].sha256"},
-      {"schema", "schema: 2 is not supported"}, {"name", "name"},          {"percent", "rollout.percent"}};
+      {"schema", "schema: 2 is not supported"}, {"name", "name"},          {"percent", "rollout.percent"},
+      {"float", "$.metadata.scale: a non-integer number"}, {"huge", "beyond 2^53-1"},
+      {"overrun", "chunks[0].size: the chunks run past payload.size"}};
   for (const auto& [edit, want] : cases) {
     json m = manifest_;
     if (edit == "offset") m["chunks"][1]["offset"] = chunks_[1].offset + 1;
@@ -585,6 +587,12 @@ TEST_F(SignedBundle, FailsOnStructuralManifestErrors) {
     if (edit == "schema") m["schema"] = 2;
     if (edit == "name") m["name"] = "UPPER";
     if (edit == "percent") m["rollout"]["percent"] = 200;
+    if (edit == "float") m["metadata"]["scale"] = 0.5;
+    if (edit == "huge") m["chunks"][0]["size"] = uint64_t{1} << 60;
+    if (edit == "overrun") {
+      m["chunking"]["max_size"] = model_.size() * 2;
+      m["chunks"][0]["size"] = model_.size() + 1;
+    }
     rewrite_manifest(manifest_file_text(m));
     const std::string p = problems(&pub_);
     EXPECT_NE(p.find(want), std::string::npos) << edit << ": " << p;

@@ -134,6 +134,7 @@ Result<PackResult> pack_bundle(const std::vector<uint8_t>& model, const PackOpti
   if (!opts.metadata.is_object()) return invalid_argument("--metadata: the file must hold a JSON object");
   EI_RETURN_IF_ERROR(canonical_json(opts.metadata).status().with_context("--metadata: "));
   if (opts.bench_runs < 1) return invalid_argument("bench runs must be at least 1");
+  if (!opts.bench && !opts.bench_shapes.empty()) return invalid_argument("--shape has no effect with --no-bench");
   EI_RETURN_IF_ERROR(validate_chunking(opts.chunking));
   if (model.empty()) return invalid_argument("the model file is empty");
 

@@ -66,6 +66,8 @@ Status check_model_name(const std::string& name) {
 
 Status validate_manifest(const json& m) {
   if (!m.is_object()) return invalid_argument("manifest: not a JSON object");
+  // Integers only, within 2^53, valid UTF-8: what JavaScript reads back exactly (and what is signed).
+  EI_RETURN_IF_ERROR(canonical_json(m).status().with_context("manifest: "));
   EI_RETURN_IF_ERROR(need(m, "schema", "", is_int, "an integer"));
   if (m.at("schema").get<int64_t>() != kSchemaVersion)
     return field_error("schema", std::to_string(m.at("schema").get<int64_t>()) + " is not supported (this tool reads schema " +
@@ -135,7 +137,9 @@ Status validate_manifest(const json& m) {
     if (offset != next)
       return field_error(p + "offset", std::to_string(offset) + " is not contiguous (the previous chunks end at " +
                                            std::to_string(next) + ")");
-    next += size;
+    next += size;  // sizes are below 2^53 (checked above), so this cannot wrap before the check
+    if (next > payload.at("size").get<uint64_t>())
+      return field_error(p + "size", "the chunks run past payload.size " + std::to_string(payload.at("size").get<uint64_t>()));
   }
   const uint64_t payload_size = payload.at("size").get<uint64_t>();
   if (next != payload_size)
