@@ -74,6 +74,7 @@ struct DiffReport {
   double ratio() const { return new_bytes ? static_cast<double>(download_bytes) / static_cast<double>(new_bytes) : 0.0; }
 };
 Result<DiffReport> diff_bundles(const std::string& old_dir, const std::string& new_dir);
+// Both manifests validated (validate_manifest / load_manifest).
 DiffReport diff_manifests(const json& old_m, const json& new_m);
 
 struct GateReport {
@@ -83,6 +84,7 @@ struct GateReport {
 };
 // Budget schema: README "Model bundles". Unknown keys are errors (a misspelt budget must not pass).
 Status validate_budget(const json& budget);
+// manifest validated (validate_manifest / load_manifest); budget is checked here.
 Result<GateReport> gate_manifest(const json& manifest, const json& budget);
 
 }  // namespace edgeinfer::bundle

@@ -60,7 +60,7 @@ BundleCommands::BundleCommands(CLI::App& app) : st_(new State) {
   s.pack->add_option("--min-memory-mb", s.min_memory_mb, "device.min_memory_mb (default: the measured peak)");
   s.pack->add_flag("--require-simd", s.simd, "device.simd = true");
   s.pack->add_flag("--require-threads", s.threads, "device.threads = true");
-  s.pack->add_flag("--force", s.force, "Replace a bundle already in the directory");
+  s.pack->add_flag("--force", s.force, "Replace a bundle already in DIR (deletes its chunks the new one does not use)");
   s.pack->add_flag("--json", s.as_json, "Print the manifest");
 
   s.keygen = s.bundle->add_subcommand("keygen", "Make an Ed25519 key pair: PREFIX.key (PKCS#8 PEM), PREFIX.pub (SPKI PEM)");
