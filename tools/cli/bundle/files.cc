@@ -14,13 +14,18 @@
 namespace edgeinfer::bundle {
 
 Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  // Read to the end rather than trusting a size: pipes and /dev/fd/N (shell process substitution) work too.
+  FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) return invalid_argument(path + ": cannot open file: " + std::strerror(errno));
-  const std::streamsize n = f.tellg();
-  if (n < 0) return invalid_argument(path + ": cannot determine file size");
-  f.seekg(0);
-  std::vector<uint8_t> bytes(static_cast<size_t>(n));
-  if (n > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), n)) return invalid_argument(path + ": read error");
+  std::vector<uint8_t> bytes;
+  struct stat st {};
+  if (::fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) bytes.reserve(static_cast<size_t>(st.st_size));
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+  const bool err = std::ferror(f) != 0;
+  std::fclose(f);
+  if (err) return invalid_argument(path + ": read error");
   return bytes;
 }
 
