@@ -3,37 +3,21 @@
 #include <cstdio>
 #include <string>
 
-#include <sys/wait.h>
-
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "bundle/crypto.h"
 #include "bundle/files.h"
 #include "bundle_fixtures.h"
+#include "cli_runner.h"
 
 namespace edgeinfer::bundle {
 namespace {
 
 using bundle_test::temp_dir;
 
-struct CmdResult {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr
-};
-
-CmdResult cli(const std::string& args) {
-  CmdResult r;
-  const std::string cmd = bundle_test::exe_dir() + "/tools/edgeinfer bundle " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using edgeinfer::testing::CmdResult;
+CmdResult cli(const std::string& args) { return edgeinfer::testing::run_cli("bundle " + args); }
 
 #define EXPECT_EXIT_CODE(r, code) EXPECT_EQ((r).exit_code, code) << (r).out
 #define EXPECT_OUT_HAS(r, text) EXPECT_NE((r).out.find(text), std::string::npos) << (r).out

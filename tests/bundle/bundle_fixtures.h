@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli_runner.h"
 #include "onnx_test_writer.h"
 
 namespace edgeinfer::bundle_test {
@@ -56,24 +57,7 @@ inline std::string temp_dir() {
   return d;
 }
 
-inline std::string exe_dir() {
-  char buf[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return ".";
-  buf[n] = '\0';
-  std::string s(buf);
-  return s.substr(0, s.find_last_of('/'));
-}
-
-// The first directory above this executable holding models/test/.
-inline std::string repo_root() {
-  std::string dir = exe_dir();
-  for (int i = 0; i < 8 && !dir.empty(); ++i) {
-    struct stat st {};
-    if (stat((dir + "/models/test/cnn_ops.onnx").c_str(), &st) == 0) return dir;
-    dir = dir.substr(0, dir.find_last_of('/'));
-  }
-  return "";
-}
+using edgeinfer::testing::exe_dir;
+using edgeinfer::testing::repo_root;
 
 }  // namespace edgeinfer::bundle_test

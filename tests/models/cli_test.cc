@@ -7,16 +7,13 @@
 #include <string>
 #include <vector>
 
-#include <limits.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "core/npy.h"
 #include "runtime/session.h"
+#include "cli_runner.h"
 #include "test_util.h"
 
 namespace edgeinfer {
@@ -24,49 +21,12 @@ namespace {
 
 using json = nlohmann::json;
 
-bool exists(const std::string& p) {
-  struct stat st {};
-  return stat(p.c_str(), &st) == 0;
-}
-
-std::string exe_dir() {
-  char buf[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return ".";
-  buf[n] = '\0';
-  std::string s(buf);
-  return s.substr(0, s.find_last_of('/'));
-}
-
-std::string cli_path() { return exe_dir() + "/tools/edgeinfer"; }
-
-// The repository root: the first directory above this executable holding models/test/.
-std::string repo_root() {
-  std::string dir = exe_dir();
-  for (int i = 0; i < 8 && !dir.empty(); ++i) {
-    if (exists(dir + "/models/test/if_model.onnx")) return dir;
-    dir = dir.substr(0, dir.find_last_of('/'));
-  }
-  return "";
-}
-
-struct CmdResult {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr
-};
-
-CmdResult run_cmd(const std::string& args) {
-  CmdResult r;
-  const std::string cmd = cli_path() + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::cli_path;
+using testing::CmdResult;
+using testing::exe_dir;
+using testing::repo_root;
+bool exists(const std::string& p) { return testing::path_exists_for_test(p); }
+CmdResult run_cmd(const std::string& args) { return testing::run_cli(args); }
 
 std::string temp_dir() {
   char tmpl[] = "/tmp/edgeinfer_cli_test_XXXXXX";

@@ -30,6 +30,7 @@
 #include "ops/op_profile.h"
 #include "bench_util.h"
 #include "bundle/commands.h"
+#include "bundle/files.h"
 #include "runtime/session.h"
 
 namespace edgeinfer {
@@ -71,21 +72,6 @@ std::string sanitize_name(const std::string& name) {
   return s;
 }
 
-Status make_dirs(const std::string& dir) {
-  std::string cur;
-  std::stringstream ss(dir);
-  std::string part;
-  if (!dir.empty() && dir[0] == '/') cur = "/";
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    cur += part + "/";
-    if (mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
-      return invalid_argument(cur + ": cannot create directory: " + std::strerror(errno));
-  }
-  struct stat st {};
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return invalid_argument(dir + ": not a directory");
-  return Status::ok();
-}
 
 // "[N,3,H,W]" with symbolic names, "?" for unknown dims.
 std::string dims_text(const Shape& dims, const std::vector<std::string>& names) {
@@ -265,7 +251,7 @@ int cmd_run(const std::string& path, const std::vector<std::string>& input_args,
                                    dims_text(in.shape, in.dim_names) + "); the model's inputs are " +
                                    expected_list()));
   }
-  Status dir_ok = make_dirs(out_dir);
+  Status dir_ok = bundle::make_dirs(out_dir);
   if (!dir_ok.is_ok()) return fail(dir_ok);
 
   const auto t0 = Clock::now();
