@@ -17,7 +17,6 @@
 #include <string>
 #include <vector>
 
-#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
