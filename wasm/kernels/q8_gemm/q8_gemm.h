@@ -1,0 +1,135 @@
+// Quantized (8-bit) GEMM, XNNPACK-style: B is packed once, register-blocked microkernels compute
+// MR x NR tiles with int32 accumulation and requantize in their store step.
+//
+//   acc[m][n] = bias[n] + sum_k (A[m][k] - a_zp) * (B[k][n] - b_zp[n])        (int32, wraps mod 2^32)
+//   C[m][n]   = one of (Q8GemmOutput::type):
+//     kU8 / kS8: clamp(nearbyint(float(acc) * scale[n]) + zero_point, qmin, qmax)
+//     kI32:      acc                                  (MatMulInteger / ConvInteger)
+//     kF32:      float(acc) * scale[n] + fbias[n]       (MatMulIntegerToFloat, dequantized tails)
+//
+// Requantization is onnxruntime's CPU one (MLAS MlasRequantizeOutput, used by QLinearConv and
+// QLinearMatMul): the int32 accumulator is converted to float, multiplied by the float scale (the op
+// computes it as a_scale * b_scale[n] / y_scale in float), rounded half to even (f32x4.nearest /
+// nearbyint in the default rounding mode), the zero point added, and the result saturated. The SIMD
+// kernels perform the same float operations in the same order, so they are bit-identical to the
+// reference (tested). Accumulation wraps mod 2^32 like MLAS; since wrapping addition is associative
+// the summation order does not change results. Overflow cannot happen for K <= 65793 (see below).
+//
+// A is uint8 or int8 (onnxruntime's quantizer emits uint8 activations and int8 weights); B is uint8
+// or int8. The kernels work in a signed domain: uint8 A is shifted by -128 (a ^ 0x80) and its zero
+// point by -128 too, so |A'| <= 128. B is stored as int16 (B - b_zp[n]) in [-255, 255], which removes
+// the per-row correction sum_k A[m][k] * b_zp[n] entirely; the remaining term -a_zp' * sum_k (B - b_zp)
+// is folded into the packed int32 bias at pack time. Each i32x4.dot_i16x8_s product pair is at most
+// 2 * 128 * 255, so K <= 65793 never overflows.
+//
+// Packed B layout (NR = 8, KR = 2): for each block of 8 columns (the last padded with zero columns):
+// 8 int32 biases (zero-point corrections folded in), then ceil(K/2) groups of 16 int16:
+// [B'(k,n0) B'(k+1,n0) B'(k,n0+1) B'(k+1,n0+1) ... B'(k+1,n0+7)] (K padded with a zero row when odd).
+// Block size: 16 * (1 + ceil(K/2)) int16.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "runtime/thread_pool.h"
+
+namespace edgeinfer {
+
+enum class Q8Type : uint8_t { kU8, kS8, kI32, kF32 };
+
+// The output stage. scale / fbias are indexed by absolute column n (per_column) or read at [0].
+struct Q8GemmOutput {
+  Q8Type type = Q8Type::kU8;
+  const float* scale = nullptr;   // kU8/kS8/kF32; for kF32 a null scale means 1
+  bool per_column = false;
+  const float* fbias = nullptr;   // kF32 only, per column, may be null
+  int32_t zero_point = 0;         // kU8/kS8
+  int32_t qmin = 0, qmax = 255;   // kU8/kS8 saturation (narrower bounds fuse Relu/Clip)
+
+  static Q8GemmOutput quantized(Q8Type t, const float* scale, bool per_column, int32_t zp) {
+    Q8GemmOutput o;
+    o.type = t;
+    o.scale = scale;
+    o.per_column = per_column;
+    o.zero_point = zp;
+    o.qmin = t == Q8Type::kU8 ? 0 : -128;
+    o.qmax = t == Q8Type::kU8 ? 255 : 127;
+    return o;
+  }
+  static Q8GemmOutput int32() {
+    Q8GemmOutput o;
+    o.type = Q8Type::kI32;
+    return o;
+  }
+  static Q8GemmOutput dequantized(const float* scale, bool per_column, const float* fbias = nullptr) {
+    Q8GemmOutput o;
+    o.type = Q8Type::kF32;
+    o.scale = scale;
+    o.per_column = per_column;
+    o.fbias = fbias;
+    return o;
+  }
+};
+
+size_t q8_type_size(Q8Type t);
+
+// Computes rows [0, mr) (mr <= MR) of C over nc columns starting at absolute column n0 (a multiple of
+// NR; used to index per-column scales) and kc reductions. a: row i at a + i * a_stride bytes;
+// w: packed B at the block of column n0; c: row i at c + i * cm_stride elements of the output type.
+using Q8GemmUKernel = void (*)(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int16_t* w,
+                               void* c, size_t cm_stride, size_t n0, const Q8GemmOutput& out);
+
+// Variants: [input is u8 ? 0 : 1][output type]. Scalar ones exist in every build.
+struct Q8GemmConfig {
+  Q8GemmUKernel ukernel[2][4];
+  int mr;
+  int nr;
+  const char* name;
+  Q8GemmUKernel get(Q8Type a_type, Q8Type out_type) const {
+    return ukernel[a_type == Q8Type::kU8 ? 0 : 1][static_cast<int>(out_type)];
+  }
+};
+
+const Q8GemmConfig& q8_gemm_4x8c2__scalar();
+#if defined(__wasm_simd128__) || defined(EDGEINFER_USE_SIMDE)
+const Q8GemmConfig& q8_gemm_4x8c2__simd128();
+const Q8GemmConfig& q8_gemm_2x8c2__simd128();
+#endif
+
+// The variant the runtime uses in this build.
+const Q8GemmConfig& q8_gemm_config();
+
+constexpr size_t kQ8GemmNR = 8;
+
+// int16 elements of a packed B of K x N.
+inline size_t q8_gemm_packed_size(size_t k, size_t n) {
+  return (n + kQ8GemmNR - 1) / kQ8GemmNR * 16 * (1 + (k + 1) / 2);
+}
+
+// Packs B (K x N, element (k, n) at b[k * b_k_stride + n * b_n_stride], b_type kU8 or kS8) into the
+// layout above. b_zp (same type as B, may be null: 0) is read at b_zp[n * b_zp_stride] (stride 0:
+// per tensor). bias (int32, may be null) has N entries. a_type / a_zp are the activations' type and
+// zero point, folded into the bias. Threads split the column blocks when pool != null.
+void q8_gemm_pack_b(size_t k, size_t n, const void* b, Q8Type b_type, size_t b_k_stride, size_t b_n_stride,
+                    const void* b_zp, size_t b_zp_stride, const int32_t* bias, Q8Type a_type, int32_t a_zp,
+                    int16_t* packed, ThreadPool* pool = nullptr);
+
+// C (M x N, row stride ldc elements) from A (M x K, row stride lda bytes, a_type) and packed B, split
+// into tiles over the pool's threads (pool may be null). a_type must match the one given to packing.
+void q8_gemm(const Q8GemmConfig& cfg, int64_t m, int64_t n, int64_t k, const void* a, Q8Type a_type, int64_t lda,
+             const int16_t* packed_b, void* c, int64_t ldc, const Q8GemmOutput& out, ThreadPool* pool);
+
+// Serial over the tile [m0, m0+mc) x [n0, n0+nc); n0 a multiple of NR.
+void q8_gemm_tile(const Q8GemmConfig& cfg, int64_t m0, int64_t mc, int64_t n0, int64_t nc, int64_t k, const void* a,
+                  Q8Type a_type, int64_t lda, const int16_t* packed_b, void* c, int64_t ldc, const Q8GemmOutput& out);
+
+// The output stage on one int32 value of column n (the scalar kernels and the reference use it).
+void q8_store_scalar(int32_t acc, size_t n, const Q8GemmOutput& out, void* c, size_t index);
+
+// Straight from the definition at the top (no packing): for tests and as the benchmark baseline.
+// b_zp has N entries (b_zp_stride 0: one).
+void q8_gemm_reference(int64_t m, int64_t n, int64_t k, const void* a, Q8Type a_type, int64_t lda, int32_t a_zp,
+                       const void* b, Q8Type b_type, int64_t ldb, const void* b_zp, size_t b_zp_stride,
+                       const int32_t* bias, void* c, int64_t ldc, const Q8GemmOutput& out);
+
+}  // namespace edgeinfer

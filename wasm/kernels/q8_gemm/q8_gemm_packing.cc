@@ -1,0 +1,57 @@
+// Packing of B into the microkernels' layout (see q8_gemm.h), with the zero points folded in.
+#include "kernels/q8_gemm/q8_gemm.h"
+
+namespace edgeinfer {
+
+void q8_gemm_pack_b(size_t k, size_t n, const void* b, Q8Type b_type, size_t b_k_stride, size_t b_n_stride,
+                    const void* b_zp, size_t b_zp_stride, const int32_t* bias, Q8Type a_type, int32_t a_zp,
+                    int16_t* packed, ThreadPool* pool) {
+  constexpr size_t NR = kQ8GemmNR;
+  const size_t kp = (k + 1) / 2;
+  const size_t block = 16 * (1 + kp);
+  const int64_t blocks = static_cast<int64_t>((n + NR - 1) / NR);
+  // Kernels see uint8 activations as a - 128 (signed domain), so the zero point moves with them.
+  const int32_t zp_eff = a_type == Q8Type::kU8 ? a_zp - 128 : a_zp;
+  const bool bu8 = b_type == Q8Type::kU8;
+  auto ld = [&](const void* p, size_t i) -> int32_t {
+    return bu8 ? static_cast<const uint8_t*>(p)[i] : static_cast<const int8_t*>(p)[i];
+  };
+  auto pack = [&](int64_t begin, int64_t end) {
+    for (int64_t blk = begin; blk < end; ++blk) {
+      const size_t n0 = static_cast<size_t>(blk) * NR;
+      int16_t* out = packed + static_cast<size_t>(blk) * block;
+      int32_t bias_out[NR];
+      for (size_t j = 0; j < NR; ++j) {
+        const size_t col = n0 + j;
+        int16_t* o = out + 16 + 2 * j;
+        if (col >= n) {
+          for (size_t p = 0; p < kp; ++p) o[16 * p] = o[16 * p + 1] = 0;
+          bias_out[j] = 0;
+          continue;
+        }
+        const int32_t bz = b_zp ? ld(b_zp, col * b_zp_stride) : 0;
+        uint32_t colsum = 0;
+        for (size_t p = 0; p < k; ++p) {
+          const int32_t v = ld(b, p * b_k_stride + col * b_n_stride) - bz;
+          o[16 * (p / 2) + (p & 1)] = static_cast<int16_t>(v);
+          colsum += static_cast<uint32_t>(v);
+        }
+        if (k & 1) o[16 * (k / 2) + 1] = 0;
+        const uint32_t bi = bias ? static_cast<uint32_t>(bias[col]) : 0u;
+        bias_out[j] = static_cast<int32_t>(bi - static_cast<uint32_t>(zp_eff) * colsum);
+      }
+      for (size_t j = 0; j < NR; ++j) {
+        // Stored as two int16 halves in memory order of an int32 (little endian, like wasm).
+        const uint32_t u = static_cast<uint32_t>(bias_out[j]);
+        out[2 * j] = static_cast<int16_t>(u & 0xffff);
+        out[2 * j + 1] = static_cast<int16_t>(u >> 16);
+      }
+    }
+  };
+  if (pool && pool->num_threads() > 1 && static_cast<int64_t>(k) * blocks > 4096)
+    pool->parallel_for(blocks, 0, [&](int64_t bb, int64_t e) { pack(bb, e); });
+  else
+    pack(0, blocks);
+}
+
+}  // namespace edgeinfer
