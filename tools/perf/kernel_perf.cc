@@ -33,6 +33,7 @@
 #include "kernels/f32_conv/f32_conv.h"
 #include "kernels/f32_dwconv/f32_dwconv.h"
 #include "kernels/f32_gemm/f32_gemm.h"
+#include "kernels/q8_gemm/q8_gemm.h"
 #include "runtime/thread_pool.h"
 
 namespace edgeinfer {
@@ -231,6 +232,52 @@ void bench_dwconv(const char* label, int64_t c, int64_t hw, int64_t k, int64_t s
   print_row(name, ms, 2.0 * c * p.oh * p.ow * k * k);
 }
 
+// Quantized GEMM (uint8 activations, int8 weights, uint8 output: onnxruntime's default QDQ) against
+// the fp32 GEMM on the same shape, both in GMAC/s (multiply-adds per second).
+std::vector<uint8_t> rnd8(size_t n) {
+  std::mt19937 rng(7);
+  std::vector<uint8_t> v(n);
+  for (auto& x : v) x = static_cast<uint8_t>(rng());
+  return v;
+}
+
+void bench_q8_ukernel(const Q8GemmConfig& q) {
+  const size_t kc = 256, nc = 8;
+  std::vector<uint8_t> a = rnd8(q.mr * kc), b = rnd8(kc * nc), c(q.mr * nc);
+  std::vector<int16_t> packed(q8_gemm_packed_size(kc, nc));
+  q8_gemm_pack_b(kc, nc, b.data(), Q8Type::kS8, nc, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
+  const float scale = 1e-4f;
+  const Q8GemmOutput out = Q8GemmOutput::quantized(Q8Type::kU8, &scale, false, 128);
+  const Q8GemmUKernel uk = q.get(Q8Type::kU8, Q8Type::kU8);
+  const double ms = time_ms([&] {
+    for (int i = 0; i < 64; ++i) uk(q.mr, nc, kc, a.data(), kc, packed.data(), c.data(), nc, 0, out);
+  });
+  const double macs = 64.0 * q.mr * nc * kc;
+  std::printf("%-52s %10.5f ms %8.2f GMAC/s\n", (std::string("q8 ukernel ") + q.name + " (kc=256, L1)").c_str(),
+              ms / 64, macs / (ms * 1e6));
+}
+
+void bench_q8_vs_f32(int64_t m, int64_t n, int64_t k, ThreadPool& pool) {
+  const F32GemmConfig& cfg = f32_gemm_config();
+  std::vector<float> af = rnd(m * k), bf = rnd(k * n), pf(f32_gemm_packed_size(k, n, cfg.nr)), cf(m * n);
+  f32_gemm_pack_b(k, n, cfg.nr, bf.data(), n, 1, 1.0f, nullptr, 1, 1.0f, pf.data());
+  const double ms_f = time_ms([&] { f32_gemm(cfg, m, n, k, af.data(), k, pf.data(), cf.data(), n, Activation{}, &pool); });
+  const Q8GemmConfig& q = q8_gemm_config();
+  std::vector<uint8_t> a = rnd8(m * k), b = rnd8(k * n), c(m * n);
+  std::vector<int16_t> packed(q8_gemm_packed_size(k, n));
+  q8_gemm_pack_b(k, n, b.data(), Q8Type::kS8, n, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
+  const float scale = 1e-4f;
+  const Q8GemmOutput out = Q8GemmOutput::quantized(Q8Type::kU8, &scale, false, 128);
+  const double ms_q = time_ms([&] {
+    q8_gemm(q, m, n, k, a.data(), Q8Type::kU8, k, packed.data(), c.data(), n, out, &pool);
+  });
+  const double macs = static_cast<double>(m) * n * k;
+  std::printf("q8 %s vs f32 %s %5lldx%5lldx%5lld  q8 %8.3f ms %7.2f GMAC/s | f32 %8.3f ms %7.2f GMAC/s | q8/f32 %.2fx\n",
+              q.name, cfg.name, (long long)m, (long long)n, (long long)k, ms_q, macs / (ms_q * 1e6), ms_f,
+              macs / (ms_f * 1e6), ms_f / ms_q);
+  std::fflush(stdout);
+}
+
 bool match(const std::string& filter, const std::string& what) {
   return filter.empty() || what.find(filter) != std::string::npos;
 }
@@ -245,7 +292,7 @@ int main_impl(int argc, char** argv) {
     else if (a == "--min-ms" && i + 1 < argc) g_min_ms = std::atof(argv[++i]);
     else if (a == "--wall") g_cpu_time = false;
     else {
-      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv] [--min-ms MS] [--wall]\n");
+      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv|q8] [--min-ms MS] [--wall]\n");
       return 2;
     }
   }
@@ -289,6 +336,20 @@ int main_impl(int argc, char** argv) {
     bench_conv("oww", geo2d(48, 48, 34, 16, 3, 1, 1, 0, 0), pool);
     bench_conv("oww", geo2d(72, 72, 30, 8, 1, 3, 1, 0, 1), pool);
     bench_conv("oww", geo2d(96, 96, 12, 4, 3, 1, 1, 0, 0), pool);
+  }
+  if (match(filter, "q8")) {
+    bench_q8_ukernel(q8_gemm_4x8c2__scalar());
+#if defined(__wasm_simd128__) || defined(EDGEINFER_USE_SIMDE)
+    bench_q8_ukernel(q8_gemm_2x8c2__simd128());
+    bench_q8_ukernel(q8_gemm_4x8c2__simd128());
+#endif
+    bench_q8_vs_f32(384, 768, 768, pool);
+    bench_q8_vs_f32(384, 3072, 768, pool);
+    bench_q8_vs_f32(24, 25600, 864, pool);  // det 3x3 96->24 at 160x160 as a GEMM (im2col)
+    bench_q8_vs_f32(25600, 24, 864, pool);  // the same, pixels as rows (the q8 conv layout)
+    bench_q8_vs_f32(1600, 192, 192, pool);  // det 1x1 192->192 at 40x40
+    bench_q8_vs_f32(400, 384, 384, pool);   // det 1x1 384->384 at 20x20
+    bench_q8_vs_f32(1, 768, 768, pool);     // vector x matrix
   }
   if (match(filter, "dwconv")) {
     bench_dwconv("det", 16, 320, 3, 1, pool);
