@@ -340,6 +340,7 @@ int main_impl(int argc, char** argv) {
   if (match(filter, "q8")) {
     bench_q8_ukernel(q8_gemm_4x8c2__scalar());
 #if defined(__wasm_simd128__) || defined(EDGEINFER_USE_SIMDE)
+    bench_q8_ukernel(q8_gemm_1x8c2__simd128());
     bench_q8_ukernel(q8_gemm_2x8c2__simd128());
     bench_q8_ukernel(q8_gemm_4x8c2__simd128());
 #endif

@@ -85,6 +85,7 @@ struct Q8GemmConfig {
   int mr;
   int nr;
   const char* name;
+  const Q8GemmConfig* single_row = nullptr;  // used for 1-row tiles (M == 1: vector x matrix), if set
   Q8GemmUKernel get(Q8Type a_type, Q8Type out_type) const {
     return ukernel[a_type == Q8Type::kU8 ? 0 : 1][static_cast<int>(out_type)];
   }
@@ -94,6 +95,7 @@ const Q8GemmConfig& q8_gemm_4x8c2__scalar();
 #if defined(__wasm_simd128__) || defined(EDGEINFER_USE_SIMDE)
 const Q8GemmConfig& q8_gemm_4x8c2__simd128();
 const Q8GemmConfig& q8_gemm_2x8c2__simd128();
+const Q8GemmConfig& q8_gemm_1x8c2__simd128();
 #endif
 
 // The variant the runtime uses in this build.

@@ -4,7 +4,14 @@
 #if EDGEINFER_SIMD128
 namespace edgeinfer {
 
-const Q8GemmConfig& q8_gemm_4x8c2__simd128() { return q8_gemm_detail::q8_gemm_config_for<4>("4x8c2__simd128"); }
+const Q8GemmConfig& q8_gemm_4x8c2__simd128() {
+  static const Q8GemmConfig cfg = [] {
+    Q8GemmConfig c = q8_gemm_detail::q8_gemm_config_for<4>("4x8c2__simd128");
+    c.single_row = &q8_gemm_1x8c2__simd128();
+    return c;
+  }();
+  return cfg;
+}
 
 }  // namespace edgeinfer
 #endif

@@ -94,6 +94,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(q8_ukernel_peak, 4x8c2__scalar_u8, &q8_gemm_4x8c2__scalar(), Q8Type::kU8);
 #if defined(__wasm_simd128__) || defined(EDGEINFER_USE_SIMDE)
+BENCHMARK_CAPTURE(q8_ukernel_peak, 1x8c2__simd128_u8, &q8_gemm_1x8c2__simd128(), Q8Type::kU8);
 BENCHMARK_CAPTURE(q8_ukernel_peak, 2x8c2__simd128_u8, &q8_gemm_2x8c2__simd128(), Q8Type::kU8);
 BENCHMARK_CAPTURE(q8_ukernel_peak, 4x8c2__simd128_u8, &q8_gemm_4x8c2__simd128(), Q8Type::kU8);
 BENCHMARK_CAPTURE(q8_ukernel_peak, 4x8c2__simd128_i32, &q8_gemm_4x8c2__simd128(), Q8Type::kI32);

@@ -15,6 +15,10 @@ const Q8GemmConfig& q8_gemm_config() {
 
 void q8_gemm_tile(const Q8GemmConfig& cfg, int64_t m0, int64_t mc, int64_t n0, int64_t nc, int64_t k, const void* a,
                   Q8Type a_type, int64_t lda, const int16_t* packed_b, void* c, int64_t ldc, const Q8GemmOutput& out) {
+  if (mc == 1 && cfg.single_row) {
+    q8_gemm_tile(*cfg.single_row, m0, mc, n0, nc, k, a, a_type, lda, packed_b, c, ldc, out);
+    return;
+  }
   const Q8GemmUKernel uk = cfg.get(a_type, out.type);
   const size_t es = q8_type_size(out.type);
   const int16_t* w = packed_b + static_cast<size_t>(n0) / kQ8GemmNR * 16 * (1 + (static_cast<size_t>(k) + 1) / 2);
@@ -35,6 +39,7 @@ void q8_gemm(const Q8GemmConfig& cfg, int64_t m, int64_t n, int64_t k, const voi
   const int64_t n_rounded = (n + nr - 1) / nr * nr;
   int64_t ncols = std::min(n_rounded, std::max<int64_t>(nr, 128 * 1024 / (2 * (k + 2)) / nr * nr));
   int64_t mrows = (m + mr - 1) / mr * mr;
+  if (m == 1) mrows = 1;
   if (threads > 1) {
     const int64_t want = int64_t{4} * threads;
     int64_t ntn = (n_rounded + ncols - 1) / ncols;

@@ -18,6 +18,7 @@ std::vector<Q8GemmConfig> all_variants() {
 #if defined(__wasm_simd128__) || defined(EDGEINFER_USE_SIMDE)
   v.push_back(q8_gemm_4x8c2__simd128());
   v.push_back(q8_gemm_2x8c2__simd128());
+  v.push_back(q8_gemm_1x8c2__simd128());
 #endif
   return v;
 }
@@ -121,7 +122,9 @@ void check(const Q8GemmConfig& cfg, const Case& cs) {
       if (!ok && bad++ < 5) ADD_FAILURE() << "C[" << i << "][" << j << "] differs";
     }
   EXPECT_EQ(bad, 0);
-  if (cs.scale_mul > 10.0f) EXPECT_GT(saturated, 0) << "the saturation case did not saturate";
+  if (cs.scale_mul > 10.0f) {
+    EXPECT_GT(saturated, 0) << "the saturation case did not saturate";
+  }
 }
 
 TEST(Q8Gemm, TileEdgesAllVariantsAllTypes) {
