@@ -33,6 +33,7 @@
 #include "kernels/f32_conv/f32_conv.h"
 #include "kernels/f32_dwconv/f32_dwconv.h"
 #include "kernels/f32_gemm/f32_gemm.h"
+#include "kernels/q8_dwconv/q8_dwconv.h"
 #include "kernels/q8_gemm/q8_gemm.h"
 #include "runtime/thread_pool.h"
 
@@ -278,6 +279,35 @@ void bench_q8_vs_f32(int64_t m, int64_t n, int64_t k, ThreadPool& pool) {
   std::fflush(stdout);
 }
 
+// Quantized depthwise convolution against the fp32 one on the same shape (MAC/s).
+void bench_q8_dwconv(int64_t c, int64_t hw, int64_t k, int64_t s, ThreadPool& pool) {
+  DwConv2dParams p;
+  p.channels = c;
+  p.ih = p.iw = hw;
+  p.kh = p.kw = k;
+  p.sh = p.sw = s;
+  p.pad_top = p.pad_left = k / 2;
+  p.oh = p.ow = (hw + 2 * (k / 2) - k) / s + 1;
+  std::vector<float> xf = rnd(c * hw * hw), wf = rnd(c * k * k), bf = rnd(c), yf(c * p.oh * p.ow);
+  std::vector<float> sf(f32_dwconv2d_scratch_bytes(p) / sizeof(float));
+  const double ms_f = time_ms([&] {
+    f32_dwconv2d(p, xf.data(), wf.data(), bf.data(), yf.data(), Activation{}, &pool, sf.data(), sf.size() * sizeof(float));
+  });
+  std::vector<uint8_t> x = rnd8(c * hw * hw), w = rnd8(c * k * k), y(c * p.oh * p.ow);
+  std::vector<uint8_t> scratch(q8_dwconv2d_scratch_bytes(p));
+  const float scale = 1e-3f;
+  const Q8GemmOutput out = Q8GemmOutput::quantized(Q8Type::kU8, &scale, false, 128);
+  const double ms_q = time_ms([&] {
+    q8_dwconv2d(p, x.data(), Q8Type::kU8, 128, w.data(), Q8Type::kS8, nullptr, 0, nullptr, y.data(), out, &pool,
+                scratch.data(), scratch.size());
+  });
+  const double macs = 1.0 * c * p.oh * p.ow * k * k;
+  std::printf("q8 dwconv vs f32 %lldx%lldx%lld k%lld s%lld  q8 %8.3f ms %7.2f GMAC/s | f32 %8.3f ms %7.2f GMAC/s | q8/f32 %.2fx\n",
+              (long long)c, (long long)hw, (long long)hw, (long long)k, (long long)s, ms_q, macs / (ms_q * 1e6), ms_f,
+              macs / (ms_f * 1e6), ms_f / ms_q);
+  std::fflush(stdout);
+}
+
 bool match(const std::string& filter, const std::string& what) {
   return filter.empty() || what.find(filter) != std::string::npos;
 }
@@ -351,6 +381,9 @@ int main_impl(int argc, char** argv) {
     bench_q8_vs_f32(1600, 192, 192, pool);  // det 1x1 192->192 at 40x40
     bench_q8_vs_f32(400, 384, 384, pool);   // det 1x1 384->384 at 20x20
     bench_q8_vs_f32(1, 768, 768, pool);     // vector x matrix
+    bench_q8_dwconv(16, 320, 3, 1, pool);     // PP-OCRv4 det depthwise shapes
+    bench_q8_dwconv(192, 40, 5, 1, pool);
+    bench_q8_dwconv(32, 320, 3, 2, pool);
   }
   if (match(filter, "dwconv")) {
     bench_dwconv("det", 16, 320, 3, 1, pool);

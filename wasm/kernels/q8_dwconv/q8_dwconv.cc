@@ -37,13 +37,18 @@ void q8_dwconv2d(const DwConv2dParams& p, const void* x, Q8Type x_type, int32_t 
     const int64_t c = item % p.channels;
     int16_t* plane = reinterpret_cast<int16_t*>(static_cast<uint8_t*>(scratch) + static_cast<size_t>(slot) * slot_bytes);
     std::fill(plane, plane + ph * pw, int16_t{0});
+    const int64_t q0 = std::max<int64_t>(0, p.pad_left), q1 = std::min<int64_t>(pw, p.pad_left + p.iw);
     for (int64_t r = 0; r < ph; ++r) {
       const int64_t iy = r - p.pad_top;
       if (iy < 0 || iy >= p.ih) continue;
-      for (int64_t q = 0; q < pw; ++q) {
-        const int64_t ix = q - p.pad_left;
-        if (ix >= 0 && ix < p.iw)
-          plane[r * pw + q] = static_cast<int16_t>(ld8(x, x_type, (item * p.ih + iy) * p.iw + ix) - x_zp);
+      const int64_t base = (item * p.ih + iy) * p.iw - p.pad_left;
+      int16_t* pr = plane + r * pw;
+      if (x_type == Q8Type::kU8) {
+        const uint8_t* xr = static_cast<const uint8_t*>(x) + base;
+        for (int64_t q = q0; q < q1; ++q) pr[q] = static_cast<int16_t>(xr[q] - x_zp);
+      } else {
+        const int8_t* xr = static_cast<const int8_t*>(x) + base;
+        for (int64_t q = q0; q < q1; ++q) pr[q] = static_cast<int16_t>(xr[q] - x_zp);
       }
     }
     const int32_t wz = w_zp ? ld8(w_zp, w_type, c * static_cast<int64_t>(w_zp_stride)) : 0;
@@ -58,6 +63,13 @@ void q8_dwconv2d(const DwConv2dParams& p, const void* x, Q8Type x_type, int32_t 
     const int32_t b0 = bias ? bias[c] : 0;
     uint8_t* yc = static_cast<uint8_t*>(y) + static_cast<size_t>(item * P) * es;
     Q8GemmOutput o = out;  // column index = channel: per-channel scales
+#if EDGEINFER_SIMD128
+    const bool quant = out.type == Q8Type::kU8 || out.type == Q8Type::kS8;
+    const v128_t vscale = wasm_f32x4_splat(quant ? out.scale[out.per_column ? c : 0] : 1.0f);
+    const v128_t vzp = wasm_f32x4_splat(static_cast<float>(out.zero_point));
+    const v128_t vqmin = wasm_f32x4_splat(static_cast<float>(out.qmin));
+    const v128_t vqmax = wasm_f32x4_splat(static_cast<float>(out.qmax));
+#endif
     for (int64_t oy = 0; oy < p.oh; ++oy) {
       int64_t ox = 0;
 #if EDGEINFER_SIMD128
@@ -73,11 +85,22 @@ void q8_dwconv2d(const DwConv2dParams& p, const void* x, Q8Type x_type, int32_t 
               hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
             }
           }
-          alignas(16) int32_t acc[8];
-          wasm_v128_store(acc, lo);
-          wasm_v128_store(acc + 4, hi);
-          for (int j = 0; j < 8; ++j)
-            q8_store_scalar(acc[j], static_cast<size_t>(c), o, yc, static_cast<size_t>(oy * p.ow + ox + j));
+          const size_t at = static_cast<size_t>(oy * p.ow + ox);
+          if (quant) {
+            // q8_gemm's requantization (MLAS order), bit-identical to q8_store_scalar.
+            v128_t f0 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(lo), vscale));
+            v128_t f1 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(hi), vscale));
+            f0 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f0, vzp), vqmin), vqmax);
+            f1 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f1, vzp), vqmin), vqmax);
+            const v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(f0), wasm_i32x4_trunc_sat_f32x4(f1));
+            const v128_t q = out.type == Q8Type::kU8 ? wasm_u8x16_narrow_i16x8(h, h) : wasm_i8x16_narrow_i16x8(h, h);
+            wasm_v128_store64_lane(yc + at, q, 0);
+          } else {
+            alignas(16) int32_t acc[8];
+            wasm_v128_store(acc, lo);
+            wasm_v128_store(acc + 4, hi);
+            for (int j = 0; j < 8; ++j) q8_store_scalar(acc[j], static_cast<size_t>(c), o, yc, at + j);
+          }
         }
       }
 #endif
