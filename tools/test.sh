@@ -11,6 +11,8 @@
 #   8. JS tests (node --test)             the Embind module of all three variants vs onnxruntime-node,
 #                                         errors, leaks
 #   9. JS package (js-bindings/)          npm package: Node API, goldens, pack/install, Chromium, Firefox
+#  10. offline model store (service-worker/) node --test with fake-indexeddb: installs, deltas, resume,
+#                                         atomic switch, rollback, pin, GC, tamper, rollout (seconds)
 # The last line is "N passed, N failed" over all suites; the exit code is non-zero on any failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -133,6 +135,13 @@ else
   fail_stage "JS package: build/wasm-dist is missing a variant"
 fi
 # --- end of JS package stage ------------------------------------------------------------------------
+
+# --- offline model store (service-worker/): pure JS, needs no build; a few seconds ---------------------
+stage "offline model store (service-worker): node --test with fake-indexeddb"
+node --test tests/service-worker/ 2>&1 | tee "$LOG_DIR/service-worker-tests.log" |
+  grep -E '^# (tests|pass|fail)|^not ok|^    not ok' | tail -20
+[ "${PIPESTATUS[0]}" = 0 ] || fail_stage "offline model store tests"
+count_node "$LOG_DIR/service-worker-tests.log"
 
 stage "done"
 echo "$passed passed, $failed failed"
