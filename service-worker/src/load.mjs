@@ -6,6 +6,7 @@ import { sha256Hex } from './crypto.mjs';
 import { openModelStore, indexedDBAvailable, fetchManifest, ModelStore } from './store.mjs';
 
 export async function loadBundle(manifestUrl, options = {}) {
+  manifestUrl = new URL(String(manifestUrl), globalThis.location ? globalThis.location.href : undefined).href;
   if (indexedDBAvailable() && options.useStore !== false) {
     const store = await openModelStore(options);
     try {

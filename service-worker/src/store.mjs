@@ -120,6 +120,7 @@ export class ModelStore extends EventTarget {
   async install(manifestUrl, opts = {}) {
     const o = { ...this.options, ...opts };
     const fetchFn = o.fetch || globalThis.fetch.bind(globalThis);
+    manifestUrl = new URL(String(manifestUrl), globalThis.location ? globalThis.location.href : undefined).href;
     const manifest = await fetchManifest(manifestUrl, fetchFn, o.signal);
     await this.checkManifest(manifest, opts);
     const { name, version } = manifest;
