@@ -11,8 +11,9 @@
 #   8. JS tests (node --test)             the Embind module of all three variants vs onnxruntime-node,
 #                                         errors, leaks
 #   9. JS package (js-bindings/)          npm package: Node API, goldens, pack/install, Chromium, Firefox
-#  10. offline model store (service-worker/) node --test with fake-indexeddb: installs, deltas, resume,
-#                                         atomic switch, rollback, pin, GC, tamper, rollout (seconds)
+#  10. offline delivery (service-worker/)  store logic with fake-indexeddb (deltas, resume, atomic switch,
+#                                         rollback, pin, GC, tamper, rollout); the package loading bundles;
+#                                         service worker + store in headless Chromium (offline, delta, tamper)
 # The last line is "N passed, N failed" over all suites; the exit code is non-zero on any failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -136,12 +137,21 @@ else
 fi
 # --- end of JS package stage ------------------------------------------------------------------------
 
-# --- offline model store (service-worker/): pure JS, needs no build; a few seconds ---------------------
-stage "offline model store (service-worker): node --test with fake-indexeddb"
-node --test tests/service-worker/ 2>&1 | tee "$LOG_DIR/service-worker-tests.log" |
+# --- offline model store (service-worker/): the store logic under Node (seconds), then the package
+# loading bundles and the service worker in headless Chromium with bundles from the native CLI (~1 min).
+stage "offline model delivery (service-worker): store under Node, package, Chromium"
+node --test tests/service-worker/store.test.mjs 2>&1 | tee "$LOG_DIR/service-worker-tests.log" |
   grep -E '^# (tests|pass|fail)|^not ok|^    not ok' | tail -20
 [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "offline model store tests"
 count_node "$LOG_DIR/service-worker-tests.log"
+if [ -f js-bindings/dist/bundle-store.mjs ] && [ -x build/native/edgeinfer ]; then
+  PUPPETEER_SKIP_DOWNLOAD=1 node --test tests/service-worker/package.test.mjs tests/service-worker/browser-chromium.test.mjs 2>&1 |
+    tee "$LOG_DIR/service-worker-browser.log" | grep -E '^# (tests|pass|fail)|^not ok|^    not ok|delta update' | tail -20
+  [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "offline model delivery: package and Chromium tests"
+  count_node "$LOG_DIR/service-worker-browser.log"
+else
+  fail_stage "offline model delivery: js-bindings/dist or build/native/edgeinfer missing"
+fi
 
 stage "done"
 echo "$passed passed, $failed failed"

@@ -45,6 +45,16 @@ for (const f of fs.readdirSync(path.join(PKG, 'src'))) {
 // One declaration file serves both resolutions: .d.mts for ES module imports, .d.ts for the rest.
 put('index.d.mts', fs.readFileSync(path.join(PKG, 'src', 'index.d.ts')));
 
+// The offline model store (service-worker/src, with idb and @noble/ed25519) as one ES module that
+// session.mjs imports on demand for bundle manifests.
+{
+  const SW_SRC = path.join(PKG, '..', 'service-worker', 'src', 'index.mjs');
+  const esbuild = await import('esbuild');
+  const r = await esbuild.build({ entryPoints: [SW_SRC], bundle: true, format: 'esm', write: false,
+    platform: 'neutral', target: 'es2020', legalComments: 'inline' });
+  put('bundle-store.mjs', r.outputFiles[0].contents);
+}
+
 let total = 0;
 for (const v of VARIANTS) {
   const src = path.join(WASM_DIST, v);

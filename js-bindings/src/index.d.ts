@@ -88,6 +88,26 @@ export declare namespace InferenceSession {
     onProgress?: (loaded: number, total: number) => void;
     /** Cancels the download and session creation (rejects with code 'Aborted'). */
     signal?: AbortSignal;
+    /**
+     * Treat the URL as a model bundle manifest (automatic for URLs ending in manifest.json; false
+     * turns that off). Loads through the offline chunk store in IndexedDB, else fetches the chunks.
+     * A failure rejects with code 'LoadFailed' and `bundleCode` (BadSignature, RuntimeRange, ...).
+     */
+    bundle?: boolean | BundleOptions;
+  }
+  interface BundleOptions {
+    /** Raw Ed25519 public key (32 bytes, base64): manifests must carry a valid signature by it. */
+    publicKey?: string;
+    /** Channel this device follows: 'stable' (default) refuses beta manifests. */
+    channel?: 'stable' | 'beta';
+    /** Let large downloads proceed on a metered connection or with Save-Data. */
+    allowMetered?: boolean;
+    /** Parallel chunk downloads (default 3). */
+    concurrency?: number;
+    /** false: skip IndexedDB and fetch the chunks directly. */
+    useStore?: boolean;
+    /** IndexedDB database name (default 'edgeinfer-models'). */
+    dbName?: string;
   }
   interface RunOptions { logSeverityLevel?: 0 | 1 | 2 | 3 | 4; tag?: string; }
   type FeedsType = { readonly [name: string]: Tensor };

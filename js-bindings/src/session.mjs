@@ -188,6 +188,37 @@ export async function fetchBytes(url, { onProgress, signal } = {}) {
   return bytes;
 }
 
+// A model bundle (docs/BUNDLE_FORMAT.md): a URL ending in manifest.json, or options.bundle set.
+// Loads through the offline chunk store (dist/bundle-store.mjs, built from service-worker/src) where
+// IndexedDB exists, else fetches the chunks directly; signature, runtime range and hashes are checked.
+function isBundleManifest(url, options) {
+  if (options.bundle === false) return false;
+  return !!options.bundle || /manifest\.json(?:[?#].*)?$/.test(url);
+}
+
+async function readBundle(url, options) {
+  const { signal, onProgress } = options;
+  const bundle = typeof options.bundle === 'object' && options.bundle !== null ? options.bundle : {};
+  let store;
+  try {
+    store = await import('./bundle-store.mjs');
+  } catch (e) {
+    throw new EdgeinferError('LoadFailed', `bundle support is missing (bundle-store.mjs): ${e && e.message || e}`, { cause: e });
+  }
+  try {
+    const r = await store.loadBundle(url, {
+      runtimeVersion: VERSION, ...bundle, signal,
+      onProgress: onProgress && ((p) => onProgress(p.bytesDone, p.bytesTotal)),
+    });
+    return r.bytes;
+  } catch (e) {
+    if (signal && signal.aborted) throw abortError(signal);
+    const err = new EdgeinferError('LoadFailed', `cannot load bundle ${url}: ${e && e.message || e}`, { cause: e });
+    if (e && e.code) err.bundleCode = e.code;
+    throw err;
+  }
+}
+
 // ------------------------------------------------------------------------------------------------
 // Options.
 
@@ -272,7 +303,11 @@ export class InferenceSession {
     // failure (if any) is not left as an unhandled rejection.
     const enginePromise = getEngine();
     enginePromise.catch(() => {});
-    if (url !== null) {
+    if (url !== null && isBundleManifest(url, options)) {
+      bytes = await readBundle(url, options);
+      owned = true;
+      log(`read ${bytes.length} bytes of bundle ${url} in ${(now() - t0).toFixed(1)} ms`);
+    } else if (url !== null) {
       bytes = await platform.readModel(url, { signal, onProgress });
       owned = true;
       log(`read ${bytes.length} bytes from ${url} in ${(now() - t0).toFixed(1)} ms`);
