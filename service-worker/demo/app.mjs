@@ -7,6 +7,7 @@ import { openModelStore } from './edgeinfer/bundle-store.mjs';
 const params = new URLSearchParams(location.search);
 const manifestUrl = new URL(params.get('manifest') || 'models/mlp/manifest.json', location.href).href;
 const publicKey = params.get('pubkey') || undefined;
+if (params.get('threads')) ei.env.wasm.numThreads = Number(params.get('threads'));
 const show = (s) => { document.getElementById('status').textContent = s; };
 
 async function ensureServiceWorker() {

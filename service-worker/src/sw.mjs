@@ -4,7 +4,7 @@
 //    chunks/<sha256> from the IndexedDB chunk store when present (verified at install), else network;
 //    <scope>edgeinfer-models/<name>/model.onnx assembles the loading version's payload from the store.
 //  - Every response it serves carries COOP/COEP/CORP (headers.mjs), so the page stays isolated.
-import { precacheAndRoute, addPlugins, cleanupOutdatedCaches } from 'workbox-precaching';
+import { precacheAndRoute, addPlugins, cleanupOutdatedCaches, matchPrecache } from 'workbox-precaching';
 import { registerRoute, setDefaultHandler } from 'workbox-routing';
 import { withIsolation } from './headers.mjs';
 import { openModelStore, indexedDBAvailable } from './store.mjs';
@@ -14,7 +14,8 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
 
 addPlugins([{ handlerWillRespond: async ({ request, response }) => withIsolation(response, request.url) }]);
 // eslint-disable-next-line no-undef
-precacheAndRoute(self.__EDGEINFER_PRECACHE || []);
+// Query parameters do not change the app shell's files (the demo page takes its settings from them).
+precacheAndRoute(self.__EDGEINFER_PRECACHE || [], { ignoreURLParametersMatching: [/.*/] });
 cleanupOutdatedCaches();
 
 let storePromise = null;
@@ -75,7 +76,7 @@ setDefaultHandler(async ({ request, url }) => {
   try {
     return withIsolation(await fetch(request), url.href);
   } catch (e) {
-    const cached = await caches.match(request, { ignoreSearch: true });
+    const cached = request.mode === 'navigate' ? await matchPrecache('index.html') : null;
     if (cached) return withIsolation(cached, url.href);
     throw e;
   }
