@@ -144,13 +144,13 @@ node --test tests/service-worker/store.test.mjs 2>&1 | tee "$LOG_DIR/service-wor
   grep -E '^# (tests|pass|fail)|^not ok|^    not ok' | tail -20
 [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "offline model store tests"
 count_node "$LOG_DIR/service-worker-tests.log"
-if [ -f js-bindings/dist/bundle-store.mjs ] && [ -x build/native/edgeinfer ]; then
+if [ -f js-bindings/dist/bundle-store.mjs ] && [ -x build/native/tools/edgeinfer ]; then
   PUPPETEER_SKIP_DOWNLOAD=1 node --test tests/service-worker/package.test.mjs tests/service-worker/browser-chromium.test.mjs 2>&1 |
     tee "$LOG_DIR/service-worker-browser.log" | grep -E '^# (tests|pass|fail)|^not ok|^    not ok|delta update' | tail -20
   [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "offline model delivery: package and Chromium tests"
   count_node "$LOG_DIR/service-worker-browser.log"
 else
-  fail_stage "offline model delivery: js-bindings/dist or build/native/edgeinfer missing"
+  fail_stage "offline model delivery: js-bindings/dist or build/native/tools/edgeinfer missing"
 fi
 
 stage "done"
