@@ -160,7 +160,12 @@ export class ModelStore extends EventTarget {
           { needed: toFetch, free: quota - usage });
       }
     }
-    if (storage && storage.persist) { try { persisted = await storage.persist(); } catch { persisted = false; } }
+    // Firefox may answer persist() only after asking the user: the install does not wait for that
+    // answer beyond a moment (the request stays pending and the browser applies it when given).
+    if (storage && storage.persist) {
+      const ask = Promise.resolve().then(() => storage.persist()).catch(() => false);
+      persisted = await Promise.race([ask, new Promise((r) => setTimeout(() => r(undefined), o.persistWaitMs ?? 1000))]);
+    }
 
     if (!stored) {
       await this.db.put('manifests', { name, version, manifest, complete: false, url: String(manifestUrl), storedAt: Date.now() },
