@@ -13,7 +13,7 @@
 #   9. JS package (js-bindings/)          npm package: Node API, goldens, pack/install, Chromium, Firefox
 #  10. offline delivery (service-worker/)  store logic with fake-indexeddb (deltas, resume, atomic switch,
 #                                         rollback, pin, GC, tamper, rollout); the package loading bundles;
-#                                         service worker + store in headless Chromium (offline, delta, tamper)
+#                                         service worker + store in headless Chromium and Firefox ESR
 # The last line is "N passed, N failed" over all suites; the exit code is non-zero on any failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -138,14 +138,15 @@ fi
 # --- end of JS package stage ------------------------------------------------------------------------
 
 # --- offline model store (service-worker/): the store logic under Node (seconds), then the package
-# loading bundles and the service worker in headless Chromium with bundles from the native CLI (~1 min).
-stage "offline model delivery (service-worker): store under Node, package, Chromium"
+# loading bundles and the service worker in headless Chromium and Firefox ESR with bundles from the native CLI (~4 min).
+stage "offline model delivery (service-worker): store under Node, package, Chromium, Firefox"
 node --test tests/service-worker/store.test.mjs 2>&1 | tee "$LOG_DIR/service-worker-tests.log" |
   grep -E '^# (tests|pass|fail)|^not ok|^    not ok' | tail -20
 [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "offline model store tests"
 count_node "$LOG_DIR/service-worker-tests.log"
 if [ -f js-bindings/dist/bundle-store.mjs ] && [ -x build/native/tools/edgeinfer ]; then
-  PUPPETEER_SKIP_DOWNLOAD=1 node --test tests/service-worker/package.test.mjs tests/service-worker/browser-chromium.test.mjs 2>&1 |
+  PUPPETEER_SKIP_DOWNLOAD=1 node --test tests/service-worker/package.test.mjs tests/service-worker/browser-chromium.test.mjs \
+    tests/service-worker/browser-firefox.test.mjs 2>&1 |
     tee "$LOG_DIR/service-worker-browser.log" | grep -E '^# (tests|pass|fail)|^not ok|^    not ok|delta update' | tail -20
   [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "offline model delivery: package and Chromium tests"
   count_node "$LOG_DIR/service-worker-browser.log"
