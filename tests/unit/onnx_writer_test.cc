@@ -7,6 +7,7 @@
 #include <dirent.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -155,6 +156,37 @@ TEST(OnnxWriter, RoundTripsRealModels) {
   const auto files = onnx_files(repo_root() + "/models/cache");
   if (files.empty()) GTEST_SKIP() << "models/cache is empty (run models/prepare.sh)";
   for (const auto& f : files) round_trip(f);
+}
+
+// onnxruntime-node loads every written file and gives bitwise the same outputs as for the original.
+TEST(OnnxWriter, OnnxruntimeRunsWrittenModels) {
+  const std::string root = repo_root();
+  if (!path_exists_for_test(root + "/node_modules/onnxruntime-node/package.json"))
+    GTEST_SKIP() << "onnxruntime-node is not installed";
+  char tmpl[] = "/tmp/onnx_writer_test_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  std::string args;
+  std::vector<std::string> files = onnx_files(root + "/models/test");
+  for (const auto& f : onnx_files(root + "/models/cache")) files.push_back(f);
+  for (size_t i = 0; i < files.size(); ++i) {
+    const std::string out = dir + "/" + std::to_string(i) + ".onnx";
+    Status s = save_onnx_file(load(slurp(files[i])), out);
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+    args += " '" + files[i] + "' '" + out + "'";
+  }
+  FILE* p = popen(("cd '" + root + "' && node tests/js/ort_same_outputs.mjs" + args + " 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string log;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) log.append(buf, n);
+  const int status = pclose(p);
+  EXPECT_EQ(status, 0) << log;
+  size_t same = 0;
+  for (size_t at = log.find("same outputs"); at != std::string::npos; at = log.find("same outputs", at + 1)) ++same;
+  EXPECT_EQ(same, files.size()) << log;
+  std::system(("rm -rf '" + dir + "'").c_str());
 }
 
 TEST(OnnxWriter, EveryAttributeTypeAndComMicrosoftOpset) {
