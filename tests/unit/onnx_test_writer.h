@@ -20,44 +20,14 @@
 
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "onnx/onnx_writer.h"
+#include "onnx/wire_writer.h"
 
 namespace edgeinfer::testing {
 
-// Raw protobuf fields. Methods append one field and return *this.
-class ProtoWriter {
- public:
-  static constexpr int kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5;
-
-  ProtoWriter& tag(uint32_t field, int wire_type);  // just the key
-  ProtoWriter& varint(uint32_t field, uint64_t v);
-  ProtoWriter& int64(uint32_t field, int64_t v) { return varint(field, static_cast<uint64_t>(v)); }
-  ProtoWriter& fixed32(uint32_t field, float v);
-  ProtoWriter& fixed64(uint32_t field, double v);
-  ProtoWriter& bytes(uint32_t field, const std::string& v);
-  ProtoWriter& message(uint32_t field, const ProtoWriter& sub) { return bytes(field, sub.data()); }
-  // Repeated scalars, packed into one length-delimited field or unpacked (one key per element).
-  ProtoWriter& ints(uint32_t field, const std::vector<int64_t>& v, bool packed = true);
-  ProtoWriter& uints(uint32_t field, const std::vector<uint64_t>& v, bool packed = true);
-  ProtoWriter& floats(uint32_t field, const std::vector<float>& v, bool packed = true);
-  ProtoWriter& doubles(uint32_t field, const std::vector<double>& v, bool packed = true);
-  ProtoWriter& raw(const std::string& bytes_without_key);  // appended verbatim
-
-  const std::string& data() const { return data_; }
-
-  static std::string encode_varint(uint64_t v);
-
- private:
-  std::string data_;
-};
-
-// How tensors and attributes are encoded; the loader must accept every combination.
-struct WriterOptions {
-  enum class TensorData { kRawData, kTypedFields };
-  TensorData tensor_data = TensorData::kRawData;
-  bool packed = true;                   // packed repeated scalars (dims, ints, floats, typed data)
-  bool attribute_types = true;          // false: leave AttributeProto.type unset, as pre-IR-2 models do
-  bool initializers_as_inputs = false;  // also list initializers in graph.input, as opset < 9 exporters do
-};
+// Raw protobuf fields and encoding options: the core's writer (onnx/wire_writer.h, onnx/onnx_writer.h).
+using ProtoWriter = WireWriter;
+using WriterOptions = OnnxWriteOptions;
 
 // A dimension: a fixed size, a symbolic name, or unknown (Dim()).
 struct Dim {
@@ -71,9 +41,13 @@ struct Dim {
 };
 
 // Serialized messages from IR structs.
-std::string encode_tensor(const Tensor& t, const std::string& name, const WriterOptions& opts = {});
-std::string encode_attribute(const Attribute& a, const WriterOptions& opts = {});
-std::string encode_graph(const Graph& g, const WriterOptions& opts = {});
+inline std::string encode_tensor(const Tensor& t, const std::string& name, const WriterOptions& opts = {}) {
+  return encode_onnx_tensor(t, name, opts);
+}
+inline std::string encode_attribute(const Attribute& a, const WriterOptions& opts = {}) {
+  return encode_onnx_attribute(a, opts);
+}
+inline std::string encode_graph(const Graph& g, const WriterOptions& opts = {}) { return encode_onnx_graph(g, opts); }
 // A ValueInfoProto with a tensor type; has_shape false leaves TypeProto.Tensor.shape out.
 std::string encode_value_info(const std::string& name, DataType dtype, bool has_shape, const std::vector<Dim>& dims);
 
