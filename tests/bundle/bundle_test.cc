@@ -96,8 +96,12 @@ TEST(FastCdc, SmallParametersAndEdgeCases) {
     const auto data = random_bytes(n, 7);
     const auto chunks = fastcdc_chunks(data.data(), n, p);
     expect_well_formed(chunks, n, p);
-    if (n == 0) EXPECT_TRUE(chunks.empty());
-    if (n > 0 && n <= p.min_size) EXPECT_EQ(chunks.size(), 1u);
+    if (n == 0) {
+      EXPECT_TRUE(chunks.empty());
+    }
+    if (n > 0 && n <= p.min_size) {
+      EXPECT_EQ(chunks.size(), 1u);
+    }
   }
   // Constant data (zero-filled tensors) never finds a content boundary: max-size chunks.
   const std::vector<uint8_t> zeros(50000, 0);
@@ -517,7 +521,9 @@ TEST_F(SignedBundle, FailsWhenAFieldChangesAfterSigning) {
     rewrite_manifest(manifest_file_text(m));
     const std::string p = problems(&pub_);
     EXPECT_NE(p.find("signature: does not match the manifest"), std::string::npos) << edit << ": " << p;
-    if (e == "chunk_size") EXPECT_NE(p.find("chunk 0"), std::string::npos) << p;
+    if (e == "chunk_size") {
+      EXPECT_NE(p.find("chunk 0"), std::string::npos) << p;
+    }
   }
 }
 
