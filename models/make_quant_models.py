@@ -77,6 +77,7 @@ def qoperator_cnn():
         t("addc", rand_u8(6, 1, 1)), f32("addcs", 0.02), u8("addcz", 128), f32("ads", 0.04), u8("adz", 100),
         f32("mus", 0.01), u8("muz", 30), f32("gps", 0.005), u8("gpz", 10), f32("cts", 0.06), u8("ctz", 110),
         t("w3", rand_u8(5, 4, 2, 2)), u8("w3z", 120),
+        f32("aps", 0.04), u8("apz", 125),
     ]
     nodes = [
         helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"], name="q_x"),
@@ -93,10 +94,14 @@ def qoperator_cnn():
         ms("gap", "QLinearGlobalAveragePool", ["mu", "mus", "muz", "gps", "gpz"], ["gp"], channels_last=0),
         ms("concat", "QLinearConcat", ["cts", "ctz", "mu", "mus", "muz", "c1", "c1s", "c1z", "c2", "c2s", "c2z"],
            ["ct"], axis=1),
+        ms("avgpool", "QLinearAveragePool", ["c1", "c1s", "c1z", "aps", "apz"], ["ap"], kernel_shape=[3, 3],
+           strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1, ceil_mode=1),
+        ms("avgpool_nhwc", "QLinearAveragePool", ["xq", "xs", "xz", "aps", "apz"], ["apl"], kernel_shape=[2, 3],
+           strides=[1, 2], pads=[0, 1, 1, 0], channels_last=1),
         helper.make_node("DequantizeLinear", ["ct", "cts", "ctz"], ["y"], name="dq_out"),
     ]
     outs = [out("xq", U8), out("c1", U8), out("c2", U8), out("ci", I32), out("lr", U8), out("sg", U8),
-            out("ad", U8), out("mu", U8), out("gp", U8), out("ct", U8), out("y", F)]
+            out("ad", U8), out("mu", U8), out("gp", U8), out("ct", U8), out("ap", U8), out("apl", U8), out("y", F)]
     save("quant_qoperator_cnn", nodes, [helper.make_tensor_value_info("x", F, [1, 4, 9, "W"])], outs, inits, 13,
          {"main": {"x": {"shape": [1, 4, 9, 9], "dtype": "float32", "low": -1.2, "high": 1.2}},
           "shape2": {"x": {"shape": [1, 4, 9, 12], "dtype": "float32", "low": -1.2, "high": 1.2}}})

@@ -491,6 +491,58 @@ TEST(QLinearGlobalAveragePool, NchwAndChannelsLast) {
     }
 }
 
+// Naive float average pool (2-D) of the dequantized input, then quantize: onnxruntime's definition.
+TEST(QLinearAveragePool, PadsCeilModeCountIncludePadChannelsLast) {
+  const int64_t n = 1, c = 3, h = 7, w = 6, k = 3, s = 2, pad = 1;
+  Tensor x = random_int(DataType::kUint8, {n, c, h, w}, 95, 0, 255);
+  for (int cip = 0; cip < 2; ++cip)
+    for (int ceil = 0; ceil < 2; ++ceil) {
+      SCOPED_TRACE("count_include_pad=" + std::to_string(cip) + " ceil_mode=" + std::to_string(ceil));
+      auto osz = [&](int64_t in) {
+        const int64_t num = in + 2 * pad - k;
+        int64_t o = (ceil ? (num + s - 1) / s : num / s) + 1;
+        if (ceil && (o - 1) * s >= in + pad) --o;
+        return o;
+      };
+      const int64_t oh = osz(h), ow = osz(w);
+      OpSpec op{"QLinearAveragePool", "com.microsoft", 1};
+      op.attributes = attrs({attr_ints("kernel_shape", {k, k}), attr_ints("strides", {s, s}),
+                             attr_ints("pads", {pad, pad, pad, pad}), attr_int("count_include_pad", cip),
+                             attr_int("ceil_mode", ceil)});
+      op.inputs = {x, f1(0.1f), u1(100), f1(0.07f), u1(20)};
+      Tensor y = run1(op);
+      ASSERT_EQ(y.shape(), (Shape{n, c, oh, ow}));
+      std::vector<int32_t> expect;
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t oy = 0; oy < oh; ++oy)
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            double sum = 0;
+            int count = 0;
+            for (int64_t ky = 0; ky < k; ++ky)
+              for (int64_t kx = 0; kx < k; ++kx) {
+                const int64_t iy = oy * s - pad + ky, ix = ox * s - pad + kx;
+                const bool in = iy >= 0 && iy < h && ix >= 0 && ix < w;
+                const bool in_padded = iy < h + pad && ix < w + pad;  // window part inside the explicit pads
+                if (in) sum += (x.data<uint8_t>()[(ch * h + iy) * w + ix] - 100) * 0.1;
+                if (cip ? in_padded : in) ++count;
+              }
+            const int32_t e = sat(rhe(sum / count / 0.07) + 20, false);
+            expect.push_back(e);
+            EXPECT_LE(std::abs(at(y, (ch * oh + oy) * ow + ox) - e), 1) << ch << "," << oy << "," << ox;
+          }
+      // channels_last: the same data laid out NHWC gives the same values laid out NHWC.
+      Tensor xl = Tensor::allocate(DataType::kUint8, {n, h, w, c}).value();
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t p = 0; p < h * w; ++p) xl.data<uint8_t>()[p * c + ch] = x.data<uint8_t>()[ch * h * w + p];
+      op.attributes.set(attr_int("channels_last", 1));
+      op.inputs[0] = xl;
+      Tensor yl = run1(op);
+      ASSERT_EQ(yl.shape(), (Shape{n, oh, ow, c}));
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t p = 0; p < oh * ow; ++p) ASSERT_EQ(at(yl, p * c + ch), at(y, ch * oh * ow + p));
+    }
+}
+
 TEST(QLinearConcat, RequantizesEachInput) {
   Tensor a = random_int(DataType::kInt8, {2, 2, 3}, 91, -128, 127);
   Tensor b = random_int(DataType::kInt8, {2, 1, 3}, 92, -128, 127);

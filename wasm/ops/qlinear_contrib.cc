@@ -272,6 +272,130 @@ class QLinearConcatKernel final : public Kernel {
   int axis_norm_ = 0;
 };
 
+
+// ---- QLinearAveragePool (X, x_scale, x_zp?, y_scale, y_zp?): onnxruntime dequantizes, averages in
+// float (padding is the real value 0), and quantizes; the float average is the AveragePool kernel itself
+// (same geometry: auto_pad, ceil_mode, count_include_pad, pads, strides, kernel_shape), run on scratch.
+// channels_last moves the channel axis to position 1 and back around it.
+constexpr size_t kPoolAlign = 64;
+size_t pool_align(size_t n) { return (n + kPoolAlign - 1) / kPoolAlign * kPoolAlign; }
+
+// Copies [N, S..., C] <-> [N, C, S...] (to_first: NHWC -> NCHW).
+template <typename T>
+void move_channels(const T* src, T* dst, int64_t n, int64_t c, int64_t spatial, bool to_first) {
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t p = 0; p < spatial; ++p)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const int64_t nhwc = (b * spatial + p) * c + ch, nchw = (b * c + ch) * spatial + p;
+        if (to_first) dst[nchw] = src[nhwc]; else dst[nhwc] = src[nchw];
+      }
+}
+
+class QLinearAvgPoolKernel final : public Kernel {
+ public:
+  QLinearAvgPoolKernel(Node node, std::unique_ptr<Kernel> inner, bool cl)
+      : node_(std::move(node)), inner_(std::move(inner)), cl_(cl) {}
+
+  Status infer(InferContext& ctx) override {
+    if (!ctx.has_input(0)) return invalid_model("input X is required");
+    const DataType t = ctx.input_dtype(0);
+    EI_RETURN_IF_ERROR(check_q8(t, "X"));
+    if (ctx.input_rank(0) < 3) return invalid_model("X must have rank >= 3, got " + shape_to_string(ctx.input_shape(0)));
+    EI_RETURN_IF_ERROR(check_scale(ctx, 1, "x_scale"));
+    EI_RETURN_IF_ERROR(check_scale(ctx, 3, "y_scale"));
+    EI_RETURN_IF_ERROR(check_zp(ctx, 2, t, "x_zero_point"));
+    EI_RETURN_IF_ERROR(check_zp(ctx, 4, t, "y_zero_point"));
+    TensorInfo xi{DataType::kFloat32, nchw(ctx.input_shape(0))};
+    InferContext ic(node_, 19, {&xi}, {nullptr}, {true});
+    ic.set_num_threads(ctx.num_threads());
+    EI_RETURN_IF_ERROR(inner_->infer(ic));
+    y_nchw_ = ic.outputs()[0].shape;
+    inner_scratch_ = pool_align(ic.scratch_bytes());
+    const size_t xf = pool_align(static_cast<size_t>(numel(xi.shape)) * sizeof(float));
+    const size_t yf = pool_align(static_cast<size_t>(numel(y_nchw_)) * sizeof(float));
+    const size_t perm = cl_ ? static_cast<size_t>(numel(y_nchw_)) : 0;
+    ctx.request_scratch(inner_scratch_ + xf + yf + perm);
+    Shape out = y_nchw_;
+    if (cl_) {  // [N, C, S...] -> [N, S..., C]
+      out.erase(out.begin() + 1);
+      out.push_back(y_nchw_[1]);
+    }
+    ctx.set_output(0, t, out);
+    return Status::ok();
+  }
+
+  Status run(RunContext& ctx) override {
+    EI_ASSIGN_OR_RETURN(QParams qx, read_qparams(ctx.input(1), opt_in(ctx, 2), -1, "x"));
+    EI_ASSIGN_OR_RETURN(QParams qy, read_qparams(ctx.input(3), opt_in(ctx, 4), -1, "y"));
+    const Tensor& x = ctx.input(0);
+    const Shape xs = nchw(x.shape());
+    const int64_t xn = numel(xs), yn = numel(y_nchw_);
+    char* base = static_cast<char*>(ctx.scratch());
+    float* xf = reinterpret_cast<float*>(base + inner_scratch_);
+    float* yf = reinterpret_cast<float*>(base + inner_scratch_ + pool_align(size_t(xn) * sizeof(float)));
+    const int64_t n = xs[0], c = xs[1], spatial = c * n == 0 ? 0 : xn / (n * c);
+    const int64_t ospatial = c * n == 0 ? 0 : yn / (n * c);
+    return dispatch_q8(x.dtype(), [&](auto t) -> Status {
+      using T = decltype(t);
+      const T* xd = x.data<T>();
+      for (int64_t i = 0; i < xn; ++i) {
+        // NCHW index i from NHWC storage when channels_last.
+        int64_t src = i;
+        if (cl_) {
+          const int64_t p = i % spatial, ch = (i / spatial) % c, b = i / (spatial * c);
+          src = (b * spatial + p) * c + ch;
+        }
+        xf[i] = static_cast<float>(int32_t(xd[src]) - qx.z(0)) * qx.s(0);
+      }
+      Tensor xt = Tensor::view(DataType::kFloat32, xs, xf);
+      Tensor yt = Tensor::view(DataType::kFloat32, y_nchw_, yf);
+      RunContext rc(node_, {&xt}, {&yt}, base, inner_scratch_, &ctx.pool(), nullptr);
+      EI_RETURN_IF_ERROR(inner_->run(rc));
+      T* yd = ctx.output(0).data<T>();
+      if (!cl_) {
+        for (int64_t i = 0; i < yn; ++i) yd[i] = quantize_value<T>(yf[i], qy.s(0), qy.z(0));
+      } else {
+        T* tmp = reinterpret_cast<T*>(yf + pool_align(size_t(yn) * sizeof(float)) / sizeof(float));
+        for (int64_t i = 0; i < yn; ++i) tmp[i] = quantize_value<T>(yf[i], qy.s(0), qy.z(0));
+        move_channels(tmp, yd, n, c, ospatial, false);
+      }
+      return Status::ok();
+    });
+  }
+
+ private:
+  Shape nchw(const Shape& s) const {
+    if (!cl_) return s;
+    Shape r = s;
+    r.pop_back();
+    r.insert(r.begin() + 1, s.back());
+    return r;
+  }
+  Node node_;
+  std::unique_ptr<Kernel> inner_;
+  bool cl_;
+  Shape y_nchw_;
+  size_t inner_scratch_ = 0;
+};
+
+Result<std::unique_ptr<Kernel>> create_qavgpool(const KernelInit& init) {
+  Node node = *init.node;
+  node.op_type = "AveragePool";
+  node.domain.clear();
+  const bool cl = node.attrs.get_int("channels_last", 0) != 0;
+  node.attrs.erase("channels_last");
+  const OpRegistration* avg = find_op("", "AveragePool");
+  if (!avg) return init.error(internal_error("AveragePool is not registered"));
+  KernelInit ki;
+  ki.node = &node;
+  ki.opset = 19;
+  ki.present = {true};
+  ki.constants = {nullptr};
+  ki.num_outputs = 1;
+  EI_ASSIGN_OR_RETURN(std::unique_ptr<Kernel> inner, avg->create(ki));
+  return std::unique_ptr<Kernel>(new QLinearAvgPoolKernel(std::move(node), std::move(inner), cl));
+}
+
 Result<std::unique_ptr<Kernel>> create_qadd(const KernelInit&) {
   return std::unique_ptr<Kernel>(new QLinearBinaryKernel(false));
 }
@@ -300,6 +424,7 @@ extern const OpRegistration kOpQLinearMul = {"com.microsoft", "QLinearMul", &cre
 extern const OpRegistration kOpQLinearSigmoid = {"com.microsoft", "QLinearSigmoid", &create_qsigmoid};
 extern const OpRegistration kOpQLinearLeakyRelu = {"com.microsoft", "QLinearLeakyRelu", &create_qleaky};
 extern const OpRegistration kOpQLinearGlobalAveragePool = {"com.microsoft", "QLinearGlobalAveragePool", &create_qgap};
+extern const OpRegistration kOpQLinearAveragePool = {"com.microsoft", "QLinearAveragePool", &create_qavgpool};
 extern const OpRegistration kOpQLinearConcat = {"com.microsoft", "QLinearConcat", &create_qconcat};
 
 }  // namespace edgeinfer
