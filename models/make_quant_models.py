@@ -95,7 +95,7 @@ def qoperator_cnn():
         ms("concat", "QLinearConcat", ["cts", "ctz", "mu", "mus", "muz", "c1", "c1s", "c1z", "c2", "c2s", "c2z"],
            ["ct"], axis=1),
         ms("avgpool", "QLinearAveragePool", ["c1", "c1s", "c1z", "aps", "apz"], ["ap"], kernel_shape=[3, 3],
-           strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1, ceil_mode=1),
+           strides=[2, 2], pads=[1, 1, 1, 1], count_include_pad=1, ceil_mode=0),
         ms("avgpool_nhwc", "QLinearAveragePool", ["xq", "xs", "xz", "aps", "apz"], ["apl"], kernel_shape=[2, 3],
            strides=[1, 2], pads=[0, 1, 1, 0], channels_last=1),
         helper.make_node("DequantizeLinear", ["ct", "cts", "ctz"], ["y"], name="dq_out"),

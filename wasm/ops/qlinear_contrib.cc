@@ -305,20 +305,12 @@ class QLinearAvgPoolKernel final : public Kernel {
     EI_RETURN_IF_ERROR(check_scale(ctx, 3, "y_scale"));
     EI_RETURN_IF_ERROR(check_zp(ctx, 2, t, "x_zero_point"));
     EI_RETURN_IF_ERROR(check_zp(ctx, 4, t, "y_zero_point"));
-    TensorInfo xi{DataType::kFloat32, nchw(ctx.input_shape(0))};
-    InferContext ic(node_, 19, {&xi}, {nullptr}, {true});
-    ic.set_num_threads(ctx.num_threads());
-    EI_RETURN_IF_ERROR(inner_->infer(ic));
-    y_nchw_ = ic.outputs()[0].shape;
-    inner_scratch_ = pool_align(ic.scratch_bytes());
-    const size_t xf = pool_align(static_cast<size_t>(numel(xi.shape)) * sizeof(float));
-    const size_t yf = pool_align(static_cast<size_t>(numel(y_nchw_)) * sizeof(float));
-    const size_t perm = cl_ ? static_cast<size_t>(numel(y_nchw_)) : 0;
-    ctx.request_scratch(inner_scratch_ + xf + yf + perm);
-    Shape out = y_nchw_;
+    EI_ASSIGN_OR_RETURN(Layout l, layout(ctx.input_shape(0), ctx.num_threads()));
+    ctx.request_scratch(l.total);
+    Shape out = l.y_nchw;
     if (cl_) {  // [N, C, S...] -> [N, S..., C]
       out.erase(out.begin() + 1);
-      out.push_back(y_nchw_[1]);
+      out.push_back(l.y_nchw[1]);
     }
     ctx.set_output(0, t, out);
     return Status::ok();
@@ -328,11 +320,16 @@ class QLinearAvgPoolKernel final : public Kernel {
     EI_ASSIGN_OR_RETURN(QParams qx, read_qparams(ctx.input(1), opt_in(ctx, 2), -1, "x"));
     EI_ASSIGN_OR_RETURN(QParams qy, read_qparams(ctx.input(3), opt_in(ctx, 4), -1, "y"));
     const Tensor& x = ctx.input(0);
+    // Recomputed here, not kept from infer(): the runtime may reuse a plan made for another shape's infer.
+    EI_ASSIGN_OR_RETURN(Layout l, layout(x.shape(), ctx.pool().num_threads()));
+    if (ctx.scratch_bytes() < l.total) return internal_error("QLinearAveragePool: scratch smaller than planned");
     const Shape xs = nchw(x.shape());
-    const int64_t xn = numel(xs), yn = numel(y_nchw_);
+    const Shape& y_nchw = l.y_nchw;
+    const size_t inner_scratch = l.inner;
+    const int64_t xn = numel(xs), yn = numel(y_nchw);
     char* base = static_cast<char*>(ctx.scratch());
-    float* xf = reinterpret_cast<float*>(base + inner_scratch_);
-    float* yf = reinterpret_cast<float*>(base + inner_scratch_ + pool_align(size_t(xn) * sizeof(float)));
+    float* xf = reinterpret_cast<float*>(base + inner_scratch);
+    float* yf = reinterpret_cast<float*>(base + inner_scratch + pool_align(size_t(xn) * sizeof(float)));
     const int64_t n = xs[0], c = xs[1], spatial = c * n == 0 ? 0 : xn / (n * c);
     const int64_t ospatial = c * n == 0 ? 0 : yn / (n * c);
     return dispatch_q8(x.dtype(), [&](auto t) -> Status {
@@ -348,8 +345,8 @@ class QLinearAvgPoolKernel final : public Kernel {
         xf[i] = static_cast<float>(int32_t(xd[src]) - qx.z(0)) * qx.s(0);
       }
       Tensor xt = Tensor::view(DataType::kFloat32, xs, xf);
-      Tensor yt = Tensor::view(DataType::kFloat32, y_nchw_, yf);
-      RunContext rc(node_, {&xt}, {&yt}, base, inner_scratch_, &ctx.pool(), nullptr);
+      Tensor yt = Tensor::view(DataType::kFloat32, y_nchw, yf);
+      RunContext rc(node_, {&xt}, {&yt}, base, inner_scratch, &ctx.pool(), nullptr);
       EI_RETURN_IF_ERROR(inner_->run(rc));
       T* yd = ctx.output(0).data<T>();
       if (!cl_) {
@@ -364,6 +361,23 @@ class QLinearAvgPoolKernel final : public Kernel {
   }
 
  private:
+  struct Layout {
+    Shape y_nchw;
+    size_t inner = 0, total = 0;  // inner kernel's scratch; all scratch: inner | x f32 | y f32 | y permuted
+  };
+  Result<Layout> layout(const Shape& x_shape, int threads) {
+    TensorInfo xi{DataType::kFloat32, nchw(x_shape)};
+    InferContext ic(node_, 19, {&xi}, {nullptr}, {true});
+    ic.set_num_threads(threads);
+    EI_RETURN_IF_ERROR(inner_->infer(ic));
+    Layout l;
+    l.y_nchw = ic.outputs()[0].shape;
+    l.inner = pool_align(ic.scratch_bytes());
+    l.total = l.inner + pool_align(static_cast<size_t>(numel(xi.shape)) * sizeof(float)) +
+              pool_align(static_cast<size_t>(numel(l.y_nchw)) * sizeof(float)) +
+              (cl_ ? static_cast<size_t>(numel(l.y_nchw)) : 0);
+    return l;
+  }
   Shape nchw(const Shape& s) const {
     if (!cl_) return s;
     Shape r = s;
@@ -374,8 +388,6 @@ class QLinearAvgPoolKernel final : public Kernel {
   Node node_;
   std::unique_ptr<Kernel> inner_;
   bool cl_;
-  Shape y_nchw_;
-  size_t inner_scratch_ = 0;
 };
 
 Result<std::unique_ptr<Kernel>> create_qavgpool(const KernelInit& init) {
