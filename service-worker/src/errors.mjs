@@ -8,7 +8,8 @@
 //   ChunkHashMismatch  a chunk's bytes do not hash to its name (tampered or corrupted)
 //   PayloadHashMismatch the assembled payload does not match payload.sha256
 //   QuotaExceeded      not enough storage for the chunks still missing
-//   MeteredDeferred    a large download waits: metered connection or Save-Data, and not allowed
+//   MeteredDeferred    a large download on a metered connection or with Save-Data, not allowed (metered: 'fail')
+//   Aborted            the install's signal aborted while it waited for an unmetered connection
 //   NetworkError       a fetch failed or was cut (partial bytes are kept for resume)
 //   NotInstalled       no such model / version in the store
 //   NoPrevious         rollback asked for but no previous version is kept

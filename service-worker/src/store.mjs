@@ -112,11 +112,36 @@ export class ModelStore extends EventTarget {
     }
   }
 
+  // Lets installs waiting on a metered connection proceed (and later ones not wait).
+  allowMetered() {
+    this._meteredAllowed = true;
+    this.dispatchEvent(new Event('metered-allowed'));
+  }
+
+  _waitUnmetered(conn, meteredNow, signal, message) {
+    return new Promise((resolve, reject) => {
+      const done = (err) => {
+        if (conn.removeEventListener) conn.removeEventListener('change', onChange);
+        this.removeEventListener('metered-allowed', onAllowed);
+        if (signal) signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onChange = () => { if (!meteredNow()) done(); };
+      const onAllowed = () => done();
+      const onAbort = () => done(new BundleError('Aborted', 'install aborted while waiting: ' + message));
+      if (signal && signal.aborted) return onAbort();
+      if (conn.addEventListener) conn.addEventListener('change', onChange);
+      this.addEventListener('metered-allowed', onAllowed);
+      if (signal) signal.addEventListener('abort', onAbort);
+    });
+  }
+
   // ---- install --------------------------------------------------------------------------------
   // Installs the bundle at manifestUrl (".../manifest.json"; chunks at ".../chunks/<sha256>") and
   // makes it active. Resumes from stored chunks and partial chunk bytes. Returns a summary.
   // opts: onProgress({phase, bytesDone, bytesTotal, chunksDone, chunksTotal, bytesFetched}), signal,
-  // activate (default true), plus any constructor option.
+  // activate (default true), metered ('wait' default, or 'fail'), plus any constructor option.
   async install(manifestUrl, opts = {}) {
     const o = { ...this.options, ...opts };
     const fetchFn = o.fetch || globalThis.fetch.bind(globalThis);
@@ -143,12 +168,17 @@ export class ModelStore extends EventTarget {
     }
     const toFetch = missingBytes - partialBytes;
 
-    // Metered connection / Save-Data: large downloads wait unless allowed.
+    // Metered connection / Save-Data: a large download waits until the connection changes, the app
+    // allows it (allowMetered option, or store.allowMetered() while waiting) or the signal aborts;
+    // with metered: 'fail' it throws MeteredDeferred at once instead.
     const conn = o.connection !== undefined ? o.connection : (globalThis.navigator && navigator.connection);
     const limit = o.largeDownloadBytes ?? LARGE_DOWNLOAD;
-    if (conn && (conn.saveData || conn.metered || conn.type === 'cellular') && toFetch > limit && !o.allowMetered) {
-      throw new BundleError('MeteredDeferred',
-        `${toFetch} bytes to download on a metered connection or with Save-Data; pass allowMetered to proceed`, { bytes: toFetch });
+    const meteredNow = () => conn && (conn.saveData || conn.metered || conn.type === 'cellular');
+    if (meteredNow() && toFetch > limit && !o.allowMetered && !this._meteredAllowed) {
+      const message = `${toFetch} bytes to download on a metered connection or with Save-Data`;
+      if (o.metered === 'fail') throw new BundleError('MeteredDeferred', message + '; pass allowMetered to proceed', { bytes: toFetch });
+      this.dispatchEvent(Object.assign(new Event('deferred'), { detail: { name, version, bytes: toFetch, reason: 'metered' } }));
+      await this._waitUnmetered(conn, meteredNow, o.signal, message);
     }
     // Quota and persistence.
     const storage = o.storage !== undefined ? o.storage : (globalThis.navigator && navigator.storage);

@@ -372,11 +372,37 @@ test('metered connection / Save-Data: large download waits unless allowed', asyn
   const [b1] = twoVersions();
   const url = srv.addBundle('v1', b1);
   const store = await open({ fetch: srv.fetch, largeDownloadBytes: 1000 });
-  await rejects(store.install(url, { connection: { saveData: true } }), 'MeteredDeferred');
-  await rejects(store.install(url, { connection: { type: 'cellular' } }), 'MeteredDeferred');
+  await rejects(store.install(url, { connection: { saveData: true }, metered: 'fail' }), 'MeteredDeferred');
+  await rejects(store.install(url, { connection: { type: 'cellular' }, metered: 'fail' }), 'MeteredDeferred');
   assert.equal(srv.chunkRequests, 0);
-  await store.install(url, { connection: { saveData: true }, allowMetered: true });
+  // By default the install waits: aborted while waiting, nothing was fetched.
+  const ac = new AbortController();
+  const deferred = new Promise((r) => store.addEventListener('deferred', (e) => r(e.detail), { once: true }));
+  const waiting = store.install(url, { connection: { saveData: true }, signal: ac.signal });
+  assert.equal((await deferred).reason, 'metered');
+  ac.abort();
+  await rejects(waiting, 'Aborted');
+  assert.equal(srv.chunkRequests, 0);
+  // It goes on when the connection stops being metered...
+  const conn = Object.assign(new EventTarget(), { type: 'cellular' });
+  const onChange = store.install(url, { connection: conn });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(srv.chunkRequests, 0);
+  conn.type = 'wifi';
+  conn.dispatchEvent(new Event('change'));
+  assert.equal((await onChange).version, '1.0.0');
+  assert.ok(srv.chunkRequests > 0);
   store.close();
+  // ...or when the app allows it, and with allowMetered it does not wait at all.
+  const store2 = await open({ fetch: srv.fetch, largeDownloadBytes: 1000 });
+  const allowed = store2.install(url, { connection: { saveData: true } });
+  await new Promise((r) => setTimeout(r, 20));
+  store2.allowMetered();
+  assert.equal((await allowed).version, '1.0.0');
+  store2.close();
+  const store3 = await open({ fetch: srv.fetch, largeDownloadBytes: 1000 });
+  await store3.install(url, { connection: { saveData: true }, allowMetered: true });
+  store3.close();
 });
 
 test('concurrent downloads (limit 3) assemble the same payload', async () => {
