@@ -8,52 +8,12 @@
 #include <vector>
 
 #include "kernels/f32_conv/conv_attrs.h"
+#include "ops/matmul_shape.h"
 #include "ops/op.h"
 #include "ops/quant_common.h"
 
 namespace edgeinfer {
 namespace {
-
-struct MMShape {
-  int64_t m = 0, n = 0, k = 0, batch_count = 1;
-  Shape batch, a_batch, b_batch, out;
-};
-
-Result<MMShape> mm_shape(const Shape& a_in, const Shape& b_in) {
-  if (a_in.empty() || b_in.empty()) return invalid_argument("matrix operands must have rank >= 1");
-  Shape a = a_in, b = b_in;
-  const bool a1 = a.size() == 1, b1 = b.size() == 1;
-  if (a1) a.insert(a.begin(), 1);
-  if (b1) b.push_back(1);
-  MMShape s;
-  s.m = a[a.size() - 2];
-  s.k = a.back();
-  s.n = b.back();
-  if (b[b.size() - 2] != s.k)
-    return invalid_argument("inner dimensions differ: " + shape_to_string(a_in) + " x " + shape_to_string(b_in));
-  Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
-  EI_ASSIGN_OR_RETURN(s.batch, broadcast_shapes(ab, bb));
-  s.a_batch = Shape(s.batch.size() - ab.size(), 1);
-  s.a_batch.insert(s.a_batch.end(), ab.begin(), ab.end());
-  s.b_batch = Shape(s.batch.size() - bb.size(), 1);
-  s.b_batch.insert(s.b_batch.end(), bb.begin(), bb.end());
-  for (int64_t d : s.batch) s.batch_count *= d;
-  s.out = s.batch;
-  if (!a1) s.out.push_back(s.m);
-  if (!b1) s.out.push_back(s.n);
-  return s;
-}
-
-int64_t batch_offset(const Shape& batch, const Shape& own, int64_t ob) {
-  int64_t idx = 0, stride = 1;
-  for (size_t d = batch.size(); d-- > 0;) {
-    const int64_t c = ob % batch[d];
-    ob /= batch[d];
-    if (own[d] != 1) idx += c * stride;
-    stride *= own[d];
-  }
-  return idx;
-}
 
 // Zero points as int32 arrays with stride 0 (per tensor) or 1 (per row of A / per column of B).
 struct Zp {
@@ -72,15 +32,15 @@ Result<Zp> read_zp(const Tensor* t, int64_t len, const std::string& name) {
 }
 
 // acc[batch, m, n] = (A - a_zp) x (B - b_zp) with numpy batch broadcasting.
-Status int_matmul(const MMShape& s, const Tensor& a, const Zp& az, const Tensor& b, const Zp& bz, int32_t* acc) {
+Status int_matmul(const MatMulShape& s, const Tensor& a, const Zp& az, const Tensor& b, const Zp& bz, int32_t* acc) {
   return dispatch_q8(a.dtype(), [&](auto ta) {
     using TA = decltype(ta);
     return dispatch_q8(b.dtype(), [&](auto tb) {
       using TB = decltype(tb);
       for (int64_t ob = 0; ob < s.batch_count; ++ob)
-        qgemm_reference<TA, TB>(s.m, s.n, s.k, a.data<TA>() + batch_offset(s.batch, s.a_batch, ob) * s.m * s.k,
+        qgemm_reference<TA, TB>(s.m, s.n, s.k, a.data<TA>() + operand_batch(s.batch, s.a_batch, ob) * s.m * s.k,
                                 az.v.data(), az.stride,
-                                b.data<TB>() + batch_offset(s.batch, s.b_batch, ob) * s.k * s.n, bz.v.data(),
+                                b.data<TB>() + operand_batch(s.batch, s.b_batch, ob) * s.k * s.n, bz.v.data(),
                                 bz.stride, acc + ob * s.m * s.n);
       return Status::ok();
     });
@@ -117,14 +77,14 @@ class MatMulIntegerKernel final : public Kernel {
     EI_RETURN_IF_ERROR(check_q8(ctx.input_dtype(1), "B"));
     EI_RETURN_IF_ERROR(check_zp_dtype(ctx, 2, 0, "a_zero_point"));
     EI_RETURN_IF_ERROR(check_zp_dtype(ctx, 3, 1, "b_zero_point"));
-    EI_ASSIGN_OR_RETURN(MMShape s, mm_shape(ctx.input_shape(0), ctx.input_shape(1)));
+    EI_ASSIGN_OR_RETURN(MatMulShape s, matmul_shape(ctx.input_shape(0), ctx.input_shape(1)));
     if (ctx.has_input(2)) EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(2), s.m, "a_zero_point"));
     if (ctx.has_input(3)) EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(3), s.n, "b_zero_point"));
     ctx.set_output(0, DataType::kInt32, s.out);
     return Status::ok();
   }
   Status run(RunContext& ctx) override {
-    EI_ASSIGN_OR_RETURN(MMShape s, mm_shape(ctx.input(0).shape(), ctx.input(1).shape()));
+    EI_ASSIGN_OR_RETURN(MatMulShape s, matmul_shape(ctx.input(0).shape(), ctx.input(1).shape()));
     EI_ASSIGN_OR_RETURN(Zp az, read_zp(ctx.has_input(2) ? &ctx.input(2) : nullptr, s.m, "a_zero_point"));
     EI_ASSIGN_OR_RETURN(Zp bz, read_zp(ctx.has_input(3) ? &ctx.input(3) : nullptr, s.n, "b_zero_point"));
     return int_matmul(s, ctx.input(0), az, ctx.input(1), bz, ctx.output(0).data<int32_t>());
@@ -143,7 +103,7 @@ class QLinearMatMulKernel final : public Kernel {
     EI_RETURN_IF_ERROR(check_zp_dtype(ctx, 5, 3, "b_zero_point"));
     const DataType out = ctx.has_input(7) ? ctx.input_dtype(7) : DataType::kUint8;
     EI_RETURN_IF_ERROR(check_q8(out, "y_zero_point"));
-    EI_ASSIGN_OR_RETURN(MMShape s, mm_shape(ctx.input_shape(0), ctx.input_shape(3)));
+    EI_ASSIGN_OR_RETURN(MatMulShape s, matmul_shape(ctx.input_shape(0), ctx.input_shape(3)));
     EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(1), s.m, "a_scale"));
     EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(4), s.n, "b_scale"));
     EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(6), s.m, "y_scale"));
@@ -154,7 +114,7 @@ class QLinearMatMulKernel final : public Kernel {
   Status run(RunContext& ctx) override {
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(3);
-    EI_ASSIGN_OR_RETURN(MMShape s, mm_shape(a.shape(), b.shape()));
+    EI_ASSIGN_OR_RETURN(MatMulShape s, matmul_shape(a.shape(), b.shape()));
     auto opt = [&](int i) { return ctx.has_input(i) ? &ctx.input(i) : nullptr; };
     EI_ASSIGN_OR_RETURN(QParams qa, read_qparams(ctx.input(1), opt(2), s.m, "a"));
     EI_ASSIGN_OR_RETURN(QParams qb, read_qparams(ctx.input(4), opt(5), s.n, "b"));
@@ -203,7 +163,7 @@ class MatMulToFloatKernel final : public Kernel {
     EI_RETURN_IF_ERROR(check_float(ctx, b_scale(), "b_scale"));
     EI_RETURN_IF_ERROR(check_float(ctx, bias(), "bias"));
     EI_RETURN_IF_ERROR(check_zp_dtype(ctx, b_zp(), 1, "b_zero_point"));
-    EI_ASSIGN_OR_RETURN(MMShape s, mm_shape(ctx.input_shape(0), ctx.input_shape(1)));
+    EI_ASSIGN_OR_RETURN(MatMulShape s, matmul_shape(ctx.input_shape(0), ctx.input_shape(1)));
     if (!dynamic_) EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(2), -1, "a_scale"));
     EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(b_scale()), s.n, "b_scale"));
     if (ctx.has_input(bias()) && ctx.input_shape(bias()) != Shape{s.n})
@@ -218,7 +178,7 @@ class MatMulToFloatKernel final : public Kernel {
 
   Status run(RunContext& ctx) override {
     const Tensor& b = ctx.input(1);
-    EI_ASSIGN_OR_RETURN(MMShape s, mm_shape(ctx.input(0).shape(), b.shape()));
+    EI_ASSIGN_OR_RETURN(MatMulShape s, matmul_shape(ctx.input(0).shape(), b.shape()));
     auto opt = [&](int i) { return ctx.has_input(i) ? &ctx.input(i) : nullptr; };
     EI_ASSIGN_OR_RETURN(QParams qb, read_qparams(ctx.input(b_scale()), opt(b_zp()), s.n, "b"));
     int32_t* acc = static_cast<int32_t*>(ctx.scratch());
