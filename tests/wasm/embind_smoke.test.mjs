@@ -96,7 +96,9 @@ async function runOrt(bytes, feeds) {
   return result;
 }
 
-function assertClose(actual, expected, label, tol = 1e-4) {
+// intTol: integer outputs may differ by this many units (quantized models: requantization rounding,
+// the models' .inputs.json "int_atol"); 0 means exact.
+function assertClose(actual, expected, label, tol = 1e-4, intTol = 0) {
   assert.equal(actual.dtype, expected.dtype, `${label}: dtype`);
   assert.deepEqual(actual.dims, expected.dims, `${label}: dims`);
   assert.equal(actual.data.length, expected.data.length, `${label}: element count`);
@@ -108,7 +110,8 @@ function assertClose(actual, expected, label, tol = 1e-4) {
     const a = actual.data[i];
     const e = expected.data[i];
     if (!float) {
-      assert.equal(a, e, `${label}[${i}]`);
+      if (intTol === 0) assert.equal(a, e, `${label}[${i}]`);
+      else assert.ok(Math.abs(Number(a) - Number(e)) <= intTol, `${label}[${i}]: ${a} vs ${e} (int_atol ${intTol})`);
       continue;
     }
     if (Number.isNaN(e)) { assert.ok(Number.isNaN(a), `${label}[${i}]: expected NaN, got ${a}`); continue; }
@@ -361,7 +364,8 @@ for (const variant of VARIANTS) {
             const got = s.run(feedsArray(feeds));
             if (isError(got) && got.code === 'Unsupported') return t.skip(got.message);
             const byName = outputsByName(got);
-            for (const name of Object.keys(expected)) assertClose(byName[name], expected[name], `${label} ${caseName} ${name}`);
+            const intTol = spec.tolerance?.int_atol ?? 0;
+            for (const name of Object.keys(expected)) assertClose(byName[name], expected[name], `${label} ${caseName} ${name}`, 1e-4, intTol);
           }
         } finally {
           s.release();
