@@ -116,6 +116,16 @@ void q8_gemm_pack_b(size_t k, size_t n, const void* b, Q8Type b_type, size_t b_k
                     const void* b_zp, size_t b_zp_stride, const int32_t* bias, Q8Type a_type, int32_t a_zp,
                     int16_t* packed, ThreadPool* pool = nullptr);
 
+// colsum[n] = sum_k (B(k, n) - b_zp[n]) mod 2^32, arguments as for q8_gemm_pack_b: with it an
+// operator keeps one packed B for activations whose type or zero point is only known at run time.
+void q8_gemm_column_sums(size_t k, size_t n, const void* b, Q8Type b_type, size_t b_k_stride, size_t b_n_stride,
+                         const void* b_zp, size_t b_zp_stride, int32_t* colsum);
+
+// Rewrites the biases of a packed B (K x N) for activations of a_type with zero point a_zp, exactly
+// as q8_gemm_pack_b would have written them: bias[n] (may be null: 0) - a_zp' * colsum[n].
+void q8_gemm_set_bias(size_t k, size_t n, const int32_t* bias, const int32_t* colsum, Q8Type a_type, int32_t a_zp,
+                      int16_t* packed);
+
 // C (M x N, row stride ldc elements) from A (M x K, row stride lda bytes, a_type) and packed B, split
 // into tiles over the pool's threads (pool may be null). a_type must match the one given to packing.
 void q8_gemm(const Q8GemmConfig& cfg, int64_t m, int64_t n, int64_t k, const void* a, Q8Type a_type, int64_t lda,

@@ -54,4 +54,32 @@ void q8_gemm_pack_b(size_t k, size_t n, const void* b, Q8Type b_type, size_t b_k
     pack(0, blocks);
 }
 
+void q8_gemm_column_sums(size_t k, size_t n, const void* b, Q8Type b_type, size_t b_k_stride, size_t b_n_stride,
+                         const void* b_zp, size_t b_zp_stride, int32_t* colsum) {
+  const bool bu8 = b_type == Q8Type::kU8;
+  auto ld = [&](const void* p, size_t i) -> int32_t {
+    return bu8 ? static_cast<const uint8_t*>(p)[i] : static_cast<const int8_t*>(p)[i];
+  };
+  for (size_t col = 0; col < n; ++col) {
+    const int32_t bz = b_zp ? ld(b_zp, col * b_zp_stride) : 0;
+    uint32_t sum = 0;
+    for (size_t p = 0; p < k; ++p) sum += static_cast<uint32_t>(ld(b, p * b_k_stride + col * b_n_stride) - bz);
+    colsum[col] = static_cast<int32_t>(sum);
+  }
+}
+
+void q8_gemm_set_bias(size_t k, size_t n, const int32_t* bias, const int32_t* colsum, Q8Type a_type, int32_t a_zp,
+                      int16_t* packed) {
+  constexpr size_t NR = kQ8GemmNR;
+  const size_t block = 16 * (1 + (k + 1) / 2);
+  const uint32_t zp_eff = static_cast<uint32_t>(a_type == Q8Type::kU8 ? a_zp - 128 : a_zp);
+  for (size_t col = 0; col < n; ++col) {
+    const uint32_t bi = bias ? static_cast<uint32_t>(bias[col]) : 0u;
+    const uint32_t u = bi - zp_eff * static_cast<uint32_t>(colsum[col]);
+    int16_t* out = packed + col / NR * block + 2 * (col % NR);
+    out[0] = static_cast<int16_t>(u & 0xffff);
+    out[1] = static_cast<int16_t>(u >> 16);
+  }
+}
+
 }  // namespace edgeinfer

@@ -229,5 +229,32 @@ TEST(Q8Gemm, RoundsHalfToEven) {
   }
 }
 
+TEST(Q8Gemm, SetBiasRepacksForAnotherActivationZeroPoint) {
+  // Packing for one activation type / zero point, then q8_gemm_set_bias for another, must give the
+  // bytes packing for the second would have given.
+  for (int64_t n : {1, 7, 8, 19})
+    for (int64_t k : {1, 6, 33})
+      for (Q8Type bt : {Q8Type::kU8, Q8Type::kS8})
+        for (int bzm = 0; bzm < 3; ++bzm) {
+          SCOPED_TRACE(::testing::Message() << "n=" << n << " k=" << k << " bzm=" << bzm);
+          std::vector<uint8_t> b = random_bytes(static_cast<size_t>(k * n), static_cast<uint32_t>(n * 100 + k));
+          std::vector<uint8_t> bzp = random_bytes(static_cast<size_t>(n), static_cast<uint32_t>(k + 5));
+          std::vector<int32_t> bias(static_cast<size_t>(n));
+          for (int64_t j = 0; j < n; ++j) bias[j] = static_cast<int32_t>(j * 7919 - 40000);
+          const void* zp = bzm ? bzp.data() : nullptr;
+          const size_t zs = bzm == 2 ? 1 : 0;
+          std::vector<int32_t> colsum(static_cast<size_t>(n));
+          q8_gemm_column_sums(k, n, b.data(), bt, n, 1, zp, zs, colsum.data());
+          for (Q8Type at : {Q8Type::kU8, Q8Type::kS8})
+            for (int32_t azp : {0, 37, at == Q8Type::kU8 ? 255 : -128}) {
+              std::vector<int16_t> want(q8_gemm_packed_size(k, n)), got(want.size());
+              q8_gemm_pack_b(k, n, b.data(), bt, n, 1, zp, zs, bias.data(), at, azp, want.data());
+              q8_gemm_pack_b(k, n, b.data(), bt, n, 1, zp, zs, bias.data(), Q8Type::kS8, 3, got.data());
+              q8_gemm_set_bias(k, n, bias.data(), colsum.data(), at, azp, got.data());
+              EXPECT_EQ(want, got);
+            }
+        }
+}
+
 }  // namespace
 }  // namespace edgeinfer
