@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/q8_binary/q8_binary.h"
 #include "ops/op.h"
 #include "ops/quant_common.h"
 
@@ -80,30 +81,46 @@ class QLinearBinaryKernel final : public Kernel {
     EI_ASSIGN_OR_RETURN(QParams qb, read_qparams(ctx.input(4), opt_in(ctx, 5), -1, "B"));
     EI_ASSIGN_OR_RETURN(QParams qc, read_qparams(ctx.input(6), opt_in(ctx, 7), -1, "C"));
     Tensor& c = ctx.output(0);
-    const std::vector<int64_t> ia = broadcast_index(ctx.input(0).shape(), c.shape());
-    const std::vector<int64_t> ib = broadcast_index(ctx.input(3).shape(), c.shape());
-    const int32_t za = qa.z(0), zb = qb.z(0), zc = qc.z(0);
-    dispatch_q8(c.dtype(), [&](auto t) {
-      using T = decltype(t);
-      const T* a = ctx.input(0).data<T>();
-      const T* b = ctx.input(3).data<T>();
-      T* y = c.data<T>();
-      const int64_t n = c.numel();
-      if (mul_) {
-        const float mult = qa.s(0) * qb.s(0) / qc.s(0);
-        for (int64_t o = 0; o < n; ++o)
-          y[o] = requantize_value<T>((int32_t(a[ia[size_t(o)]]) - za) * (int32_t(b[ib[size_t(o)]]) - zb), mult, zc);
-      } else {
-        const float ra = qa.s(0) / qc.s(0), rb = qb.s(0) / qc.s(0);
-        const float lo = float(qmin<T>() - zc), hi = float(qmax<T>() - zc);
-        for (int64_t o = 0; o < n; ++o) {
-          float v = ra * float(int32_t(a[ia[size_t(o)]]) - za) + rb * float(int32_t(b[ib[size_t(o)]]) - zb);
-          v = std::min(std::max(v, lo), hi);
-          y[o] = static_cast<T>(static_cast<int32_t>(round_half_even(v)) + zc);
-        }
-      }
-      return 0;
-    });
+    Q8BinaryParams p;
+    p.mul = mul_;
+    p.is_signed = c.dtype() == DataType::kInt8;
+    p.za = qa.z(0);
+    p.zb = qb.z(0);
+    p.zc = qc.z(0);
+    if (mul_) {
+      p.ra = qa.s(0) * qb.s(0) / qc.s(0);
+    } else {
+      p.ra = qa.s(0) / qc.s(0);
+      p.rb = qb.s(0) / qc.s(0);
+    }
+    const Tensor& a = ctx.input(0);
+    const Tensor& b = ctx.input(3);
+    const int64_t n = c.numel();
+    if (n == 0) return Status::ok();
+    // Same shapes or one operand a single element: one run. Otherwise rows of the output's last dim,
+    // each operand read along it with stride 1 or 0 (e.g. NCHW + [C,1,1]: B is one value per row).
+    if (c.rank() == 0 || ((a.numel() == n || a.numel() == 1) && (b.numel() == n || b.numel() == 1))) {
+      q8_binary(p, a.raw(), a.numel() == 1 ? 0 : 1, b.raw(), b.numel() == 1 ? 0 : 1, c.raw(), static_cast<size_t>(n));
+      return Status::ok();
+    }
+    const Shape& out = c.shape();
+    const size_t r = out.size();
+    const int64_t w = out.back();
+    const Shape out_rows(out.begin(), out.end() - 1);
+    auto rows_of = [&](const Shape& in, int64_t* last) {
+      Shape pin(r - in.size(), 1);
+      pin.insert(pin.end(), in.begin(), in.end());
+      *last = pin.back();
+      return broadcast_index(Shape(pin.begin(), pin.end() - 1), out_rows);
+    };
+    int64_t wa, wb;
+    const std::vector<int64_t> ra = rows_of(a.shape(), &wa), rb = rows_of(b.shape(), &wb);
+    const uint8_t* ad = static_cast<const uint8_t*>(a.raw());
+    const uint8_t* bd = static_cast<const uint8_t*>(b.raw());
+    uint8_t* yd = static_cast<uint8_t*>(c.raw());
+    for (size_t row = 0; row < ra.size(); ++row)
+      q8_binary(p, ad + ra[row] * wa, wa == 1 ? 0 : 1, bd + rb[row] * wb, wb == 1 ? 0 : 1,
+                yd + static_cast<int64_t>(row) * w, static_cast<size_t>(w));
     return Status::ok();
   }
 
