@@ -322,7 +322,7 @@ int main_impl(int argc, char** argv) {
     else if (a == "--min-ms" && i + 1 < argc) g_min_ms = std::atof(argv[++i]);
     else if (a == "--wall") g_cpu_time = false;
     else {
-      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv|q8] [--min-ms MS] [--wall]\n");
+      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv|q8|q8dwconv] [--min-ms MS] [--wall]\n");
       return 2;
     }
   }
@@ -381,9 +381,14 @@ int main_impl(int argc, char** argv) {
     bench_q8_vs_f32(1600, 192, 192, pool);  // det 1x1 192->192 at 40x40
     bench_q8_vs_f32(400, 384, 384, pool);   // det 1x1 384->384 at 20x20
     bench_q8_vs_f32(1, 768, 768, pool);     // vector x matrix
+  }
+  if (match(filter, "q8dwconv")) {  // also under --filter q8
     bench_q8_dwconv(16, 320, 3, 1, pool);     // PP-OCRv4 det depthwise shapes
     bench_q8_dwconv(192, 40, 5, 1, pool);
     bench_q8_dwconv(32, 320, 3, 2, pool);
+    bench_q8_dwconv(128, 56, 3, 1, pool);     // MobileNet-style 3x3 / 5x5 at strides 1 and 2
+    bench_q8_dwconv(128, 56, 3, 2, pool);
+    bench_q8_dwconv(96, 40, 5, 2, pool);
   }
   if (match(filter, "dwconv")) {
     bench_dwconv("det", 16, 320, 3, 1, pool);

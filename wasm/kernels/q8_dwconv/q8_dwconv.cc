@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <vector>
 
 #include "kernels/simd.h"
@@ -10,110 +11,238 @@
 namespace edgeinfer {
 namespace {
 
-int64_t padded_h(const DwConv2dParams& p) { return (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1; }
-// Rounded up by 8 so the 8-pixel loads of the last vector stay inside the row.
-int64_t padded_w(const DwConv2dParams& p) { return ((p.ow - 1) * p.sw + (p.kw - 1) * p.dw + 1 + 7) / 8 * 8 + 8; }
+// The padded plane of one channel holds (x - x_zp) as int16, 0 in the padding. Its columns are split
+// into sw phases (column q is at phase q % sw, index q / sw), so output column ox and kernel column kx
+// read index ox + (kx * dw) / sw of phase (kx * dw) % sw: consecutive output columns are consecutive
+// int16 at every stride, and one vector load serves 8 outputs.
+struct PlaneLayout {
+  int64_t rows;       // padded rows
+  int64_t qw;         // int16 per phase row (8 outputs may be computed past ow: never out of the row)
+  int64_t row_stride; // sw * qw
+  int64_t logical_w;  // padded columns actually filled (sw * qw)
+};
+
+PlaneLayout layout(const DwConv2dParams& p) {
+  PlaneLayout l;
+  l.rows = (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1;
+  const int64_t ow8 = (p.ow + 7) / 8 * 8;
+  l.qw = ow8 + ((p.kw - 1) * p.dw) / p.sw + 1;
+  l.row_stride = p.sw * l.qw;
+  l.logical_w = l.row_stride;
+  return l;
+}
+
+// int16 of one slot: the plane, plus one unsplit row when sw > 1.
+size_t slot_elems(const DwConv2dParams& p) {
+  const PlaneLayout l = layout(p);
+  size_t n = static_cast<size_t>(l.rows * l.row_stride);
+  if (p.sw > 1) n += static_cast<size_t>(l.logical_w);
+  return (n + 31) / 32 * 32;  // keeps every slot 64-byte aligned
+}
 
 inline int32_t ld8(const void* ptr, Q8Type t, int64_t i) {
   return t == Q8Type::kU8 ? static_cast<const uint8_t*>(ptr)[i] : static_cast<const int8_t*>(ptr)[i];
 }
 
+// dst[0, n) = src[0, n) - zp as int16.
+template <bool kU8>
+void convert_row(const void* src, int32_t zp, int16_t* dst, int64_t n) {
+  int64_t i = 0;
+#if EDGEINFER_SIMD128
+  const v128_t vzp = wasm_i16x8_splat(static_cast<int16_t>(zp));
+  for (; i + 8 <= n; i += 8) {
+    const uint8_t* s = static_cast<const uint8_t*>(src) + i;
+    const v128_t v = kU8 ? wasm_u16x8_load8x8(s) : wasm_i16x8_load8x8(s);
+    wasm_v128_store(dst + i, wasm_i16x8_sub(v, vzp));
+  }
+#endif
+  for (; i < n; ++i) {
+    const int32_t v = kU8 ? static_cast<const uint8_t*>(src)[i] : static_cast<const int8_t*>(src)[i];
+    dst[i] = static_cast<int16_t>(v - zp);
+  }
+}
+
+// One padded row (logical columns [0, w)) into its sw phases.
+void split_phases(const int16_t* row, int64_t sw, int64_t qw, int16_t* out) {
+  int64_t i = 0;
+#if EDGEINFER_SIMD128
+  if (sw == 2) {
+    for (; i + 8 <= qw; i += 8) {
+      const v128_t a = wasm_v128_load(row + 2 * i), b = wasm_v128_load(row + 2 * i + 8);
+      wasm_v128_store(out + i, wasm_i16x8_shuffle(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
+      wasm_v128_store(out + qw + i, wasm_i16x8_shuffle(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
+    }
+  }
+#endif
+  for (; i < qw; ++i)
+    for (int64_t r = 0; r < sw; ++r) out[r * qw + i] = row[i * sw + r];
+}
+
+// Fills the slot's plane for input channel plane `xc`.
+void fill_plane(const DwConv2dParams& p, const PlaneLayout& l, const void* xc, Q8Type x_type, int32_t x_zp,
+                int16_t* plane, int16_t* unsplit) {
+  const int64_t lw = l.logical_w;
+  const int64_t c0 = std::min<int64_t>(lw, std::max<int64_t>(0, p.pad_left));
+  const int64_t c1 = std::min<int64_t>(lw, std::max<int64_t>(c0, p.pad_left + p.iw));
+  const int64_t skip = std::max<int64_t>(0, -p.pad_left);  // a negative pad never happens in ONNX; be safe
+  for (int64_t r = 0; r < l.rows; ++r) {
+    int16_t* dst = plane + r * l.row_stride;
+    const int64_t iy = r - p.pad_top;
+    if (iy < 0 || iy >= p.ih || c1 <= c0) {
+      std::memset(dst, 0, static_cast<size_t>(l.row_stride) * sizeof(int16_t));
+      continue;
+    }
+    int16_t* row = p.sw == 1 ? dst : unsplit;
+    std::memset(row, 0, static_cast<size_t>(c0) * sizeof(int16_t));
+    const uint8_t* src = static_cast<const uint8_t*>(xc) + iy * p.iw + skip;
+    if (x_type == Q8Type::kU8)
+      convert_row<true>(src, x_zp, row + c0, c1 - c0);
+    else
+      convert_row<false>(src, x_zp, row + c0, c1 - c0);
+    std::memset(row + c1, 0, static_cast<size_t>(lw - c1) * sizeof(int16_t));
+    if (p.sw > 1) split_phases(row, p.sw, l.qw, dst);
+  }
+}
+
+#if EDGEINFER_SIMD128
+// 8 outputs of one row from 16 int32 sums: requantized (MLAS order, bit-identical to
+// q8_store_scalar) or stored as int32 / float.
+inline void store8(v128_t lo, v128_t hi, int64_t n, size_t c, const Q8GemmOutput& out, const v128_t* vq, void* y,
+                   size_t at) {
+  if (out.type == Q8Type::kU8 || out.type == Q8Type::kS8) {
+    v128_t f0 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(lo), vq[0]));
+    v128_t f1 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(hi), vq[0]));
+    f0 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f0, vq[1]), vq[2]), vq[3]);
+    f1 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f1, vq[1]), vq[2]), vq[3]);
+    const v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(f0), wasm_i32x4_trunc_sat_f32x4(f1));
+    const v128_t q = out.type == Q8Type::kU8 ? wasm_u8x16_narrow_i16x8(h, h) : wasm_i8x16_narrow_i16x8(h, h);
+    uint8_t* dst = static_cast<uint8_t*>(y) + at;
+    if (n == 8) {
+      wasm_v128_store64_lane(dst, q, 0);
+    } else {
+      alignas(16) uint8_t tmp[16];
+      wasm_v128_store(tmp, q);
+      std::memcpy(dst, tmp, static_cast<size_t>(n));
+    }
+    return;
+  }
+  alignas(16) int32_t acc[8];
+  wasm_v128_store(acc, lo);
+  wasm_v128_store(acc + 4, hi);
+  for (int64_t j = 0; j < n; ++j) q8_store_scalar(acc[j], c, out, y, at + static_cast<size_t>(j));
+}
+
+// One channel. KW > 0: the kernel width as a constant (unrolled); 0: p.kw.
+template <int KW>
+void channel_simd(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* plane, const int16_t* taps,
+                  int32_t b0, size_t c, const Q8GemmOutput& out, void* yc) {
+  const int64_t kw = KW > 0 ? KW : p.kw, kh = p.kh;
+  int64_t off[64];
+  v128_t wv[64];
+  for (int64_t kx = 0; kx < kw; ++kx) off[kx] = ((kx * p.dw) % p.sw) * l.qw + (kx * p.dw) / p.sw;
+  for (int64_t i = 0; i < kh * kw; ++i) wv[i] = wasm_i16x8_splat(taps[i]);
+  const bool quant = out.type == Q8Type::kU8 || out.type == Q8Type::kS8;
+  const v128_t vq[4] = {wasm_f32x4_splat(quant ? out.scale[out.per_column ? c : 0] : 1.0f),
+                        wasm_f32x4_splat(static_cast<float>(out.zero_point)),
+                        wasm_f32x4_splat(static_cast<float>(out.qmin)), wasm_f32x4_splat(static_cast<float>(out.qmax))};
+  const v128_t vb = wasm_i32x4_splat(b0);
+  for (int64_t oy = 0; oy < p.oh; ++oy) {
+    const int16_t* r0 = plane + oy * p.sh * l.row_stride;
+    for (int64_t ox = 0; ox < p.ow; ox += 8) {
+      v128_t lo = vb, hi = vb;
+      for (int64_t ky = 0; ky < kh; ++ky) {
+        const int16_t* row = r0 + ky * p.dh * l.row_stride + ox;
+        const v128_t* w = wv + ky * kw;
+        for (int64_t kx = 0; kx < kw; ++kx) {
+          const v128_t xv = wasm_v128_load(row + off[kx]);
+          lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, w[kx]));
+          hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, w[kx]));
+        }
+      }
+      store8(lo, hi, std::min<int64_t>(8, p.ow - ox), c, out, vq, yc, static_cast<size_t>(oy * p.ow + ox));
+    }
+  }
+}
+#endif
+
+void channel_scalar(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* plane, const int16_t* taps,
+                    int32_t b0, size_t c, const Q8GemmOutput& out, void* yc) {
+  int64_t off[64];
+  for (int64_t kx = 0; kx < p.kw; ++kx) off[kx] = ((kx * p.dw) % p.sw) * l.qw + (kx * p.dw) / p.sw;
+  for (int64_t oy = 0; oy < p.oh; ++oy)
+    for (int64_t ox = 0; ox < p.ow; ++ox) {
+      uint32_t acc = static_cast<uint32_t>(b0);
+      for (int64_t ky = 0; ky < p.kh; ++ky) {
+        const int16_t* row = plane + (oy * p.sh + ky * p.dh) * l.row_stride + ox;
+        for (int64_t kx = 0; kx < p.kw; ++kx)
+          acc += static_cast<uint32_t>(int32_t{row[off[kx]]} * int32_t{taps[ky * p.kw + kx]});
+      }
+      q8_store_scalar(static_cast<int32_t>(acc), c, out, yc, static_cast<size_t>(oy * p.ow + ox));
+    }
+}
+
 }  // namespace
 
 size_t q8_dwconv2d_scratch_bytes(const DwConv2dParams& p, int slots) {
-  return static_cast<size_t>(padded_h(p) * padded_w(p)) * sizeof(int16_t) *
-         static_cast<size_t>(std::max(1, std::min(slots, kDwConvMaxSlots)));
+  return slot_elems(p) * sizeof(int16_t) * static_cast<size_t>(std::max(1, std::min(slots, kDwConvMaxSlots)));
 }
 
 void q8_dwconv2d(const DwConv2dParams& p, const void* x, Q8Type x_type, int32_t x_zp, const void* w, Q8Type w_type,
                  const void* w_zp, size_t w_zp_stride, const int32_t* bias, void* y, const Q8GemmOutput& out,
                  ThreadPool* pool, void* scratch, size_t scratch_bytes) {
-  const int64_t ph = padded_h(p), pw = padded_w(p), ks = p.kh * p.kw;
-  const size_t slot_bytes = static_cast<size_t>(ph * pw) * sizeof(int16_t);
+  const PlaneLayout l = layout(p);
+  const int64_t ks = p.kh * p.kw;
+  const size_t slot_bytes = slot_elems(p) * sizeof(int16_t);
   const int slots = static_cast<int>(std::max<size_t>(1, std::min<size_t>(kDwConvMaxSlots, scratch_bytes / slot_bytes)));
   const size_t es = q8_type_size(out.type);
   const int64_t n = p.batch * p.channels, P = p.oh * p.ow;
+  if (n <= 0 || P <= 0) return;
+  // Kernels wider than 64 columns or with more than 64 taps (never seen in practice) take the scalar loop
+  // with taps on the heap.
+  const bool small = p.kw <= 64 && ks <= 64;
   auto work = [&](int slot, int64_t item) {
     const int64_t c = item % p.channels;
     int16_t* plane = reinterpret_cast<int16_t*>(static_cast<uint8_t*>(scratch) + static_cast<size_t>(slot) * slot_bytes);
-    std::fill(plane, plane + ph * pw, int16_t{0});
-    const int64_t q0 = std::max<int64_t>(0, p.pad_left), q1 = std::min<int64_t>(pw, p.pad_left + p.iw);
-    for (int64_t r = 0; r < ph; ++r) {
-      const int64_t iy = r - p.pad_top;
-      if (iy < 0 || iy >= p.ih) continue;
-      const int64_t base = (item * p.ih + iy) * p.iw - p.pad_left;
-      int16_t* pr = plane + r * pw;
-      if (x_type == Q8Type::kU8) {
-        const uint8_t* xr = static_cast<const uint8_t*>(x) + base;
-        for (int64_t q = q0; q < q1; ++q) pr[q] = static_cast<int16_t>(xr[q] - x_zp);
-      } else {
-        const int8_t* xr = static_cast<const int8_t*>(x) + base;
-        for (int64_t q = q0; q < q1; ++q) pr[q] = static_cast<int16_t>(xr[q] - x_zp);
-      }
-    }
+    int16_t* unsplit = plane + l.rows * l.row_stride;
+    fill_plane(p, l, static_cast<const uint8_t*>(x) + item * p.ih * p.iw, x_type, x_zp, plane, unsplit);
     const int32_t wz = w_zp ? ld8(w_zp, w_type, c * static_cast<int64_t>(w_zp_stride)) : 0;
-    int16_t taps[64];
-    std::vector<int16_t> big;
-    int16_t* t = taps;
+    int16_t taps_small[64];
+    std::vector<int16_t> taps_big;
+    int16_t* taps = taps_small;
     if (ks > 64) {
-      big.resize(static_cast<size_t>(ks));
-      t = big.data();
+      taps_big.resize(static_cast<size_t>(ks));
+      taps = taps_big.data();
     }
-    for (int64_t i = 0; i < ks; ++i) t[i] = static_cast<int16_t>(ld8(w, w_type, c * ks + i) - wz);
+    for (int64_t i = 0; i < ks; ++i) taps[i] = static_cast<int16_t>(ld8(w, w_type, c * ks + i) - wz);
     const int32_t b0 = bias ? bias[c] : 0;
-    uint8_t* yc = static_cast<uint8_t*>(y) + static_cast<size_t>(item * P) * es;
-    Q8GemmOutput o = out;  // column index = channel: per-channel scales
+    void* yc = static_cast<uint8_t*>(y) + static_cast<size_t>(item * P) * es;
 #if EDGEINFER_SIMD128
-    const bool quant = out.type == Q8Type::kU8 || out.type == Q8Type::kS8;
-    const v128_t vscale = wasm_f32x4_splat(quant ? out.scale[out.per_column ? c : 0] : 1.0f);
-    const v128_t vzp = wasm_f32x4_splat(static_cast<float>(out.zero_point));
-    const v128_t vqmin = wasm_f32x4_splat(static_cast<float>(out.qmin));
-    const v128_t vqmax = wasm_f32x4_splat(static_cast<float>(out.qmax));
-#endif
-    for (int64_t oy = 0; oy < p.oh; ++oy) {
-      int64_t ox = 0;
-#if EDGEINFER_SIMD128
-      if (p.sw == 1) {
-        for (; ox + 8 <= p.ow; ox += 8) {
-          v128_t lo = wasm_i32x4_splat(b0), hi = lo;
-          for (int64_t ky = 0; ky < p.kh; ++ky) {
-            const int16_t* row = plane + (oy * p.sh + ky * p.dh) * pw + ox;
-            for (int64_t kx = 0; kx < p.kw; ++kx) {
-              const v128_t xv = wasm_v128_load(row + kx * p.dw);
-              const v128_t wv = wasm_i16x8_splat(t[ky * p.kw + kx]);
-              lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, wv));
-              hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, wv));
-            }
-          }
-          const size_t at = static_cast<size_t>(oy * p.ow + ox);
-          if (quant) {
-            // q8_gemm's requantization (MLAS order), bit-identical to q8_store_scalar.
-            v128_t f0 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(lo), vscale));
-            v128_t f1 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(hi), vscale));
-            f0 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f0, vzp), vqmin), vqmax);
-            f1 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f1, vzp), vqmin), vqmax);
-            const v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(f0), wasm_i32x4_trunc_sat_f32x4(f1));
-            const v128_t q = out.type == Q8Type::kU8 ? wasm_u8x16_narrow_i16x8(h, h) : wasm_i8x16_narrow_i16x8(h, h);
-            wasm_v128_store64_lane(yc + at, q, 0);
-          } else {
-            alignas(16) int32_t acc[8];
-            wasm_v128_store(acc, lo);
-            wasm_v128_store(acc + 4, hi);
-            for (int j = 0; j < 8; ++j) q8_store_scalar(acc[j], static_cast<size_t>(c), o, yc, at + j);
-          }
-        }
-      }
-#endif
-      for (; ox < p.ow; ++ox) {
-        uint32_t acc = static_cast<uint32_t>(b0);
-        for (int64_t ky = 0; ky < p.kh; ++ky) {
-          const int16_t* row = plane + (oy * p.sh + ky * p.dh) * pw + ox * p.sw;
-          for (int64_t kx = 0; kx < p.kw; ++kx)
-            acc += static_cast<uint32_t>(int32_t{row[kx * p.dw]} * int32_t{t[ky * p.kw + kx]});
-        }
-        q8_store_scalar(static_cast<int32_t>(acc), static_cast<size_t>(c), o, yc, static_cast<size_t>(oy * p.ow + ox));
-      }
+    if (small) {
+      if (p.kw == 3)
+        channel_simd<3>(p, l, plane, taps, b0, static_cast<size_t>(c), out, yc);
+      else if (p.kw == 5)
+        channel_simd<5>(p, l, plane, taps, b0, static_cast<size_t>(c), out, yc);
+      else
+        channel_simd<0>(p, l, plane, taps, b0, static_cast<size_t>(c), out, yc);
+      return;
     }
+#endif
+    if (small) {
+      channel_scalar(p, l, plane, taps, b0, static_cast<size_t>(c), out, yc);
+      return;
+    }
+    // Generic scalar loop on the plane for very wide kernels.
+    for (int64_t oy = 0; oy < p.oh; ++oy)
+      for (int64_t ox = 0; ox < p.ow; ++ox) {
+        uint32_t acc = static_cast<uint32_t>(b0);
+        for (int64_t ky = 0; ky < p.kh; ++ky)
+          for (int64_t kx = 0; kx < p.kw; ++kx) {
+            const int64_t q = ox * p.sw + kx * p.dw;
+            const int16_t v = plane[(oy * p.sh + ky * p.dh) * l.row_stride + (q % p.sw) * l.qw + q / p.sw];
+            acc += static_cast<uint32_t>(int32_t{v} * int32_t{taps[ky * p.kw + kx]});
+          }
+        q8_store_scalar(static_cast<int32_t>(acc), static_cast<size_t>(c), out, yc, static_cast<size_t>(oy * p.ow + ox));
+      }
   };
   const int threads = pool ? pool->num_threads() : 1;
   const int workers = static_cast<int>(std::min<int64_t>(std::min(threads, slots), n));

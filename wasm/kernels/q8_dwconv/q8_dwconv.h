@@ -1,9 +1,12 @@
 // Quantized (8-bit) depthwise 2-D convolution in NCHW (group == c_in == c_out, multiplier 1):
 // y[c] = requantize(bias[c] + sum (x - x_zp) * (w[c] - w_zp[c])) with q8_gemm's output stage
-// (Q8GemmOutput, per-channel scales indexed by channel). Each thread copies one channel plane at a
-// time into a zero-padded int16 plane of (x - x_zp) (so padding contributes 0), then stride-1
-// rows are computed 8 pixels at a time with the channel's taps splat in registers (i32x4.extmul of
-// int16), other strides and row tails with scalar loops; all paths give identical int32 sums.
+// (Q8GemmOutput, per-channel scales indexed by channel). Each thread converts one channel plane at a
+// time into a zero-padded int16 plane of (x - x_zp) (padding contributes 0), with its columns split
+// into `stride` phases so that at every stride 8 consecutive outputs read 8 consecutive int16. Each
+// tap is then one load, two i32x4.extmul_{low,high}_i16x8 against the splat tap and two adds into
+// int32 accumulators (3x3 and 5x5 unrolled, any size / stride / dilation on the same loop), and
+// the store step requantizes 8 outputs at once (float, round half to even, + zero point, saturate:
+// bit-identical to q8_store_scalar). The baseline build runs the same plane through scalar loops.
 #pragma once
 
 #include <cstddef>
