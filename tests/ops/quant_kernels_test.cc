@@ -5,7 +5,8 @@
 // strides, pads, auto_pad, dilations, per-tensor and per-channel weight zero points and scales,
 // uint8/int8 for every operand, bias, at 1 and 2 threads, with weights given as constants (packed at
 // creation) and as run-time inputs (packed per run), and activation zero points constant or not
-// (the packed biases are rewritten at run time). Integer outputs must be bit-exact; float outputs
+// (the packed biases are rewritten at run time); and QLinearAdd / QLinearMul over every broadcasting
+// form against the q8_binary scalar arithmetic. Integer outputs must be bit-exact; float outputs
 // (MatMulIntegerToFloat, DynamicQuantizeMatMul) within 1e-6 relative, since the reference's
 // acc * scale + bias may be contracted to an FMA by the compiler while the kernel's is not.
 #include <cmath>
@@ -17,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "kernels/f32_conv/conv_attrs.h"
+#include "kernels/q8_binary/q8_binary.h"
 #include "kernels/quant_reference/quant_reference.h"
 #include "ops/matmul_shape.h"
 #include "ops/quant_common.h"
@@ -423,6 +425,67 @@ TEST(QuantKernels, QLinearMatMulPerRowParametersUseTheReference) {
   op.opset = 10;
   op.inputs = {a, as, az, b, Tensor::scalar_f32(0.02f), zp_tensor(DataType::kInt8, 3), ys, yz};
   run_variants(op, {{1, 2, 3, 4, 5, 6, 7}, {3, 4, 5}, {}}, [&](const Tensor& y) { expect_bytes_equal(y, want); });
+}
+
+// ------------------------------------------------------------------ QLinearAdd / QLinearMul
+
+TEST(QuantKernels, QLinearAddMulBroadcastMatchReference) {
+  // Every broadcasting form (same shape, scalar, per-channel rows, outer product, rank 0) against the
+  // scalar arithmetic element by element through a naive broadcast index.
+  const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{2, 3, 5, 7}, {2, 3, 5, 7}}, {{2, 3, 5, 7}, {}},  {{}, {33}},          {{2, 3, 5, 7}, {3, 1, 1}},
+      {{4, 1}, {1, 17}},            {{1, 3, 1, 18}, {2, 1, 4, 1}}, {{}, {}}, {{5, 1, 19}, {5, 2, 19}}};
+  uint32_t seed = 1;
+  for (const char* op : {"QLinearAdd", "QLinearMul"})
+    for (DataType dt : {DataType::kUint8, DataType::kInt8})
+      for (const auto& [sa, sb] : shapes) {
+        SCOPED_TRACE(::testing::Message() << op << " " << dtype_name(dt) << " " << shape_to_string(sa) << " x "
+                                          << shape_to_string(sb));
+        std::mt19937 rng(seed);
+        Tensor a = random_q8(dt, sa, seed + 1), b = random_q8(dt, sb, seed + 2);
+        const int32_t za = rand_zp(rng, dt), zb = rand_zp(rng, dt), zc = rand_zp(rng, dt);
+        const float as = 0.02f + static_cast<float>(rng() % 50) / 1000.0f, bs = 0.03f, cs = 0.05f;
+        ++seed;
+        auto out_shape = broadcast_shapes(sa, sb);
+        ASSERT_TRUE(out_shape.is_ok());
+        const Shape os = *out_shape;
+        Q8BinaryParams p;
+        p.mul = std::string(op) == "QLinearMul";
+        p.is_signed = dt == DataType::kInt8;
+        p.za = za;
+        p.zb = zb;
+        p.zc = zc;
+        p.ra = p.mul ? as * bs / cs : as / cs;
+        p.rb = bs / cs;
+        // Naive broadcast: output index -> operand element.
+        auto elem = [&](const Tensor& t, int64_t o) {
+          const Shape& ts = t.shape();
+          int64_t off = 0, stride = 1, rem = o;
+          for (size_t d = os.size(); d-- > 0;) {
+            const int64_t coord = rem % os[d];
+            rem /= os[d];
+            const size_t td = d + ts.size() - os.size();
+            if (d + ts.size() >= os.size() && ts[td] != 1) off += coord * stride;
+            if (d + ts.size() >= os.size()) stride *= ts[td];
+          }
+          return off;
+        };
+        std::vector<int32_t> want(static_cast<size_t>(numel(os)));
+        for (int64_t o = 0; o < numel(os); ++o) {
+          const uint8_t* ab = static_cast<const uint8_t*>(a.raw()) + elem(a, o);
+          const uint8_t* bb = static_cast<const uint8_t*>(b.raw()) + elem(b, o);
+          uint8_t y;
+          q8_binary_reference(p, ab, 0, bb, 0, &y, 1);
+          want[static_cast<size_t>(o)] = p.is_signed ? static_cast<int8_t>(y) : y;
+        }
+        OpSpec s{op, "com.microsoft", 1};
+        s.inputs = {a, Tensor::scalar_f32(as), zp_tensor(dt, za), b, Tensor::scalar_f32(bs), zp_tensor(dt, zb),
+                    Tensor::scalar_f32(cs), zp_tensor(dt, zc)};
+        run_variants(s, {{}}, [&](const Tensor& y) {
+          ASSERT_EQ(y.shape(), os);
+          expect_bytes_equal(y, want);
+        });
+      }
 }
 
 }  // namespace

@@ -11,32 +11,35 @@
 namespace edgeinfer {
 namespace {
 
-// The padded plane of one channel holds (x - x_zp) as int16, 0 in the padding. Its columns are split
-// into sw phases (column q is at phase q % sw, index q / sw), so output column ox and kernel column kx
-// read index ox + (kx * dw) / sw of phase (kx * dw) % sw: consecutive output columns are consecutive
-// int16 at every stride, and one vector load serves 8 outputs.
+// The padded plane of one channel holds (x - x_zp) as int16, 0 in the padding, as pairs: pair j of
+// phase ph of a row is (X[j * sw + ph], X[j * sw + ph + dw]) where X is the padded row. Kernel columns
+// kx and kx + 1 of output column ox read X[ox * sw + kx * dw] and the next one dw further: the pair
+// at phase (kx * dw) % sw, index ox + (kx * dw) / sw. So at every stride 4 consecutive outputs read 4
+// consecutive pairs (one vector), and one i32x4.dot_i16x8_s against the splat tap pair (w[kx],
+// w[kx + 1]) adds two taps for 4 outputs (an odd last tap pairs with weight 0).
 struct PlaneLayout {
-  int64_t rows;       // padded rows
-  int64_t qw;         // int16 per phase row (8 outputs may be computed past ow: never out of the row)
-  int64_t row_stride; // sw * qw
-  int64_t logical_w;  // padded columns actually filled (sw * qw)
+  int64_t rows;        // padded rows
+  int64_t qw;          // pairs per phase row (8 outputs may be computed past ow: never out of the row)
+  int64_t row_stride;  // int16 per row: 2 * sw * qw
+  int64_t lw;          // int16 of the unsplit padded row X (with room for the pairs' second elements)
+  int64_t pw;          // int16 per phase of X (sw > 1)
 };
 
 PlaneLayout layout(const DwConv2dParams& p) {
   PlaneLayout l;
   l.rows = (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1;
   const int64_t ow8 = (p.ow + 7) / 8 * 8;
-  l.qw = ow8 + ((p.kw - 1) * p.dw) / p.sw + 1;
-  l.row_stride = p.sw * l.qw;
-  l.logical_w = l.row_stride;
+  l.qw = (ow8 + ((p.kw - 1) * p.dw) / p.sw + 1 + 7) / 8 * 8;
+  l.row_stride = 2 * p.sw * l.qw;
+  l.pw = (l.qw + p.dw + 1 + 7) / 8 * 8 + 8;
+  l.lw = p.sw * l.pw;
   return l;
 }
 
-// int16 of one slot: the plane, plus one unsplit row when sw > 1.
+// int16 of one slot: the pair plane, the unsplit row X and its phases.
 size_t slot_elems(const DwConv2dParams& p) {
   const PlaneLayout l = layout(p);
-  size_t n = static_cast<size_t>(l.rows * l.row_stride);
-  if (p.sw > 1) n += static_cast<size_t>(l.logical_w);
+  const size_t n = static_cast<size_t>(l.rows * l.row_stride + 2 * l.lw);
   return (n + 31) / 32 * 32;  // keeps every slot 64-byte aligned
 }
 
@@ -62,26 +65,42 @@ void convert_row(const void* src, int32_t zp, int16_t* dst, int64_t n) {
   }
 }
 
-// One padded row (logical columns [0, w)) into its sw phases.
-void split_phases(const int16_t* row, int64_t sw, int64_t qw, int16_t* out) {
+// The unsplit row x (sw * pw int16) into its sw phases of pw int16 each.
+void split_phases(const int16_t* row, int64_t sw, int64_t pw, int16_t* out) {
   int64_t i = 0;
 #if EDGEINFER_SIMD128
   if (sw == 2) {
-    for (; i + 8 <= qw; i += 8) {
+    for (; i + 8 <= pw; i += 8) {
       const v128_t a = wasm_v128_load(row + 2 * i), b = wasm_v128_load(row + 2 * i + 8);
       wasm_v128_store(out + i, wasm_i16x8_shuffle(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
-      wasm_v128_store(out + qw + i, wasm_i16x8_shuffle(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
+      wasm_v128_store(out + pw + i, wasm_i16x8_shuffle(a, b, 1, 3, 5, 7, 9, 11, 13, 15));
     }
   }
 #endif
-  for (; i < qw; ++i)
-    for (int64_t r = 0; r < sw; ++r) out[r * qw + i] = row[i * sw + r];
+  for (; i < pw; ++i)
+    for (int64_t r = 0; r < sw; ++r) out[r * pw + i] = row[i * sw + r];
 }
 
-// Fills the slot's plane for input channel plane `xc`.
+// Pairs (first[j], second[j]) for j < n (n a multiple of 8) into out (2n int16).
+void zip_pairs(const int16_t* first, const int16_t* second, int64_t n, int16_t* out) {
+  int64_t j = 0;
+#if EDGEINFER_SIMD128
+  for (; j + 8 <= n; j += 8) {
+    const v128_t a = wasm_v128_load(first + j), b = wasm_v128_load(second + j);
+    wasm_v128_store(out + 2 * j, wasm_i16x8_shuffle(a, b, 0, 8, 1, 9, 2, 10, 3, 11));
+    wasm_v128_store(out + 2 * j + 8, wasm_i16x8_shuffle(a, b, 4, 12, 5, 13, 6, 14, 7, 15));
+  }
+#endif
+  for (; j < n; ++j) {
+    out[2 * j] = first[j];
+    out[2 * j + 1] = second[j];
+  }
+}
+
+// Fills the slot's pair plane for input channel plane `xc`.
 void fill_plane(const DwConv2dParams& p, const PlaneLayout& l, const void* xc, Q8Type x_type, int32_t x_zp,
-                int16_t* plane, int16_t* unsplit) {
-  const int64_t lw = l.logical_w;
+                int16_t* plane, int16_t* xrow, int16_t* phases) {
+  const int64_t lw = l.lw;
   const int64_t c0 = std::min<int64_t>(lw, std::max<int64_t>(0, p.pad_left));
   const int64_t c1 = std::min<int64_t>(lw, std::max<int64_t>(c0, p.pad_left + p.iw));
   const int64_t skip = std::max<int64_t>(0, -p.pad_left);  // a negative pad never happens in ONNX; be safe
@@ -92,15 +111,23 @@ void fill_plane(const DwConv2dParams& p, const PlaneLayout& l, const void* xc, Q
       std::memset(dst, 0, static_cast<size_t>(l.row_stride) * sizeof(int16_t));
       continue;
     }
-    int16_t* row = p.sw == 1 ? dst : unsplit;
-    std::memset(row, 0, static_cast<size_t>(c0) * sizeof(int16_t));
+    std::memset(xrow, 0, static_cast<size_t>(c0) * sizeof(int16_t));
     const uint8_t* src = static_cast<const uint8_t*>(xc) + iy * p.iw + skip;
     if (x_type == Q8Type::kU8)
-      convert_row<true>(src, x_zp, row + c0, c1 - c0);
+      convert_row<true>(src, x_zp, xrow + c0, c1 - c0);
     else
-      convert_row<false>(src, x_zp, row + c0, c1 - c0);
-    std::memset(row + c1, 0, static_cast<size_t>(lw - c1) * sizeof(int16_t));
-    if (p.sw > 1) split_phases(row, p.sw, l.qw, dst);
+      convert_row<false>(src, x_zp, xrow + c0, c1 - c0);
+    std::memset(xrow + c1, 0, static_cast<size_t>(lw - c1) * sizeof(int16_t));
+    // Phase ph pairs X[j*sw + ph] with X[j*sw + ph + dw]: phase (ph + dw) % sw at index j + (ph + dw) / sw.
+    const int16_t* ph_rows = xrow;
+    if (p.sw > 1) {
+      split_phases(xrow, p.sw, l.pw, phases);
+      ph_rows = phases;
+    }
+    for (int64_t ph = 0; ph < p.sw; ++ph) {
+      const int64_t q = ph + p.dw;
+      zip_pairs(ph_rows + ph * l.pw, ph_rows + (q % p.sw) * l.pw + q / p.sw, l.qw, dst + 2 * ph * l.qw);
+    }
   }
 }
 
@@ -136,11 +163,19 @@ inline void store8(v128_t lo, v128_t hi, int64_t n, size_t c, const Q8GemmOutput
 template <int KW>
 void channel_simd(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* plane, const int16_t* taps,
                   int32_t b0, size_t c, const Q8GemmOutput& out, void* yc) {
-  const int64_t kw = KW > 0 ? KW : p.kw, kh = p.kh;
-  int64_t off[64];
+  const int64_t kw = KW > 0 ? KW : p.kw, kh = p.kh, np = (kw + 1) / 2;
+  int64_t off[32];
   v128_t wv[64];
-  for (int64_t kx = 0; kx < kw; ++kx) off[kx] = ((kx * p.dw) % p.sw) * l.qw + (kx * p.dw) / p.sw;
-  for (int64_t i = 0; i < kh * kw; ++i) wv[i] = wasm_i16x8_splat(taps[i]);
+  for (int64_t t = 0; t < np; ++t) {
+    const int64_t kx = 2 * t;
+    off[t] = 2 * (((kx * p.dw) % p.sw) * l.qw + (kx * p.dw) / p.sw);
+  }
+  for (int64_t ky = 0; ky < kh; ++ky)
+    for (int64_t t = 0; t < np; ++t) {
+      const int16_t w0 = taps[ky * kw + 2 * t], w1 = 2 * t + 1 < kw ? taps[ky * kw + 2 * t + 1] : int16_t{0};
+      wv[ky * np + t] = wasm_i32x4_splat(static_cast<int32_t>(static_cast<uint16_t>(w0) |
+                                                               (static_cast<uint32_t>(static_cast<uint16_t>(w1)) << 16)));
+    }
   const bool quant = out.type == Q8Type::kU8 || out.type == Q8Type::kS8;
   const v128_t vq[4] = {wasm_f32x4_splat(quant ? out.scale[out.per_column ? c : 0] : 1.0f),
                         wasm_f32x4_splat(static_cast<float>(out.zero_point)),
@@ -151,12 +186,11 @@ void channel_simd(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* 
     for (int64_t ox = 0; ox < p.ow; ox += 8) {
       v128_t lo = vb, hi = vb;
       for (int64_t ky = 0; ky < kh; ++ky) {
-        const int16_t* row = r0 + ky * p.dh * l.row_stride + ox;
-        const v128_t* w = wv + ky * kw;
-        for (int64_t kx = 0; kx < kw; ++kx) {
-          const v128_t xv = wasm_v128_load(row + off[kx]);
-          lo = wasm_i32x4_add(lo, wasm_i32x4_extmul_low_i16x8(xv, w[kx]));
-          hi = wasm_i32x4_add(hi, wasm_i32x4_extmul_high_i16x8(xv, w[kx]));
+        const int16_t* row = r0 + ky * p.dh * l.row_stride + 2 * ox;
+        const v128_t* w = wv + ky * np;
+        for (int64_t t = 0; t < (KW > 0 ? (KW + 1) / 2 : np); ++t) {
+          lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_v128_load(row + off[t]), w[t]));
+          hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_v128_load(row + off[t] + 8), w[t]));
         }
       }
       store8(lo, hi, std::min<int64_t>(8, p.ow - ox), c, out, vq, yc, static_cast<size_t>(oy * p.ow + ox));
@@ -165,17 +199,18 @@ void channel_simd(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* 
 }
 #endif
 
+// Any kernel on the scalar units, over the same plane (the first element of each pair is X).
 void channel_scalar(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* plane, const int16_t* taps,
                     int32_t b0, size_t c, const Q8GemmOutput& out, void* yc) {
-  int64_t off[64];
-  for (int64_t kx = 0; kx < p.kw; ++kx) off[kx] = ((kx * p.dw) % p.sw) * l.qw + (kx * p.dw) / p.sw;
   for (int64_t oy = 0; oy < p.oh; ++oy)
     for (int64_t ox = 0; ox < p.ow; ++ox) {
       uint32_t acc = static_cast<uint32_t>(b0);
       for (int64_t ky = 0; ky < p.kh; ++ky) {
-        const int16_t* row = plane + (oy * p.sh + ky * p.dh) * l.row_stride + ox;
-        for (int64_t kx = 0; kx < p.kw; ++kx)
-          acc += static_cast<uint32_t>(int32_t{row[off[kx]]} * int32_t{taps[ky * p.kw + kx]});
+        const int16_t* row = plane + (oy * p.sh + ky * p.dh) * l.row_stride;
+        for (int64_t kx = 0; kx < p.kw; ++kx) {
+          const int64_t q = ox * p.sw + kx * p.dw;
+          acc += static_cast<uint32_t>(int32_t{row[2 * ((q % p.sw) * l.qw + q / p.sw)]} * int32_t{taps[ky * p.kw + kx]});
+        }
       }
       q8_store_scalar(static_cast<int32_t>(acc), c, out, yc, static_cast<size_t>(oy * p.ow + ox));
     }
@@ -197,19 +232,19 @@ void q8_dwconv2d(const DwConv2dParams& p, const void* x, Q8Type x_type, int32_t 
   const size_t es = q8_type_size(out.type);
   const int64_t n = p.batch * p.channels, P = p.oh * p.ow;
   if (n <= 0 || P <= 0) return;
-  // Kernels wider than 64 columns or with more than 64 taps (never seen in practice) take the scalar loop
-  // with taps on the heap.
-  const bool small = p.kw <= 64 && ks <= 64;
+  // The SIMD loop keeps up to 64 tap pairs in registers / on the stack; larger kernels (never seen in
+  // practice) take the scalar loop.
+  const bool small = p.kw <= 64 && p.kh * ((p.kw + 1) / 2) <= 64;
   auto work = [&](int slot, int64_t item) {
     const int64_t c = item % p.channels;
     int16_t* plane = reinterpret_cast<int16_t*>(static_cast<uint8_t*>(scratch) + static_cast<size_t>(slot) * slot_bytes);
-    int16_t* unsplit = plane + l.rows * l.row_stride;
-    fill_plane(p, l, static_cast<const uint8_t*>(x) + item * p.ih * p.iw, x_type, x_zp, plane, unsplit);
+    int16_t* xrow = plane + l.rows * l.row_stride;
+    fill_plane(p, l, static_cast<const uint8_t*>(x) + item * p.ih * p.iw, x_type, x_zp, plane, xrow, xrow + l.lw);
     const int32_t wz = w_zp ? ld8(w_zp, w_type, c * static_cast<int64_t>(w_zp_stride)) : 0;
-    int16_t taps_small[64];
+    int16_t taps_small[128];
     std::vector<int16_t> taps_big;
     int16_t* taps = taps_small;
-    if (ks > 64) {
+    if (ks > 128) {
       taps_big.resize(static_cast<size_t>(ks));
       taps = taps_big.data();
     }
@@ -227,22 +262,8 @@ void q8_dwconv2d(const DwConv2dParams& p, const void* x, Q8Type x_type, int32_t 
       return;
     }
 #endif
-    if (small) {
-      channel_scalar(p, l, plane, taps, b0, static_cast<size_t>(c), out, yc);
-      return;
-    }
-    // Generic scalar loop on the plane for very wide kernels.
-    for (int64_t oy = 0; oy < p.oh; ++oy)
-      for (int64_t ox = 0; ox < p.ow; ++ox) {
-        uint32_t acc = static_cast<uint32_t>(b0);
-        for (int64_t ky = 0; ky < p.kh; ++ky)
-          for (int64_t kx = 0; kx < p.kw; ++kx) {
-            const int64_t q = ox * p.sw + kx * p.dw;
-            const int16_t v = plane[(oy * p.sh + ky * p.dh) * l.row_stride + (q % p.sw) * l.qw + q / p.sw];
-            acc += static_cast<uint32_t>(int32_t{v} * int32_t{taps[ky * p.kw + kx]});
-          }
-        q8_store_scalar(static_cast<int32_t>(acc), static_cast<size_t>(c), out, yc, static_cast<size_t>(oy * p.ow + ox));
-      }
+    (void)small;
+    channel_scalar(p, l, plane, taps, b0, static_cast<size_t>(c), out, yc);
   };
   const int threads = pool ? pool->num_threads() : 1;
   const int workers = static_cast<int>(std::min<int64_t>(std::min(threads, slots), n));

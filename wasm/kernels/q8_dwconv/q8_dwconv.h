@@ -1,12 +1,13 @@
 // Quantized (8-bit) depthwise 2-D convolution in NCHW (group == c_in == c_out, multiplier 1):
 // y[c] = requantize(bias[c] + sum (x - x_zp) * (w[c] - w_zp[c])) with q8_gemm's output stage
 // (Q8GemmOutput, per-channel scales indexed by channel). Each thread converts one channel plane at a
-// time into a zero-padded int16 plane of (x - x_zp) (padding contributes 0), with its columns split
-// into `stride` phases so that at every stride 8 consecutive outputs read 8 consecutive int16. Each
-// tap is then one load, two i32x4.extmul_{low,high}_i16x8 against the splat tap and two adds into
-// int32 accumulators (3x3 and 5x5 unrolled, any size / stride / dilation on the same loop), and
-// the store step requantizes 8 outputs at once (float, round half to even, + zero point, saturate:
-// bit-identical to q8_store_scalar). The baseline build runs the same plane through scalar loops.
+// time into a zero-padded int16 plane of (x - x_zp) (padding contributes 0) stored as pairs of
+// horizontally adjacent taps' inputs, with columns split into `stride` phases, so that at every
+// stride and dilation 4 consecutive outputs read 4 consecutive pairs: one i32x4.dot_i16x8_s
+// (pmaddwd) against the splat weight pair adds two taps for 4 outputs into int32 accumulators
+// (3x3 and 5x5 unrolled; an odd last tap pairs with weight 0). The store step requantizes 8 outputs
+// at once (float, round half to even, + zero point, saturate: bit-identical to q8_store_scalar).
+// The baseline build runs the same plane through scalar loops.
 #pragma once
 
 #include <cstddef>
