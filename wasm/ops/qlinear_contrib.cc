@@ -1,5 +1,6 @@
 // onnxruntime's quantized contrib operators (domain com.microsoft) that its quantizer emits:
-// QLinearAdd, QLinearMul (numpy broadcasting), QLinearSigmoid, QLinearLeakyRelu (256-entry lookup
+// QLinearAdd, QLinearMul (numpy broadcasting; on the q8_binary SIMD kernel, one call per run of the
+// output's last dim, or one for the whole tensor when shapes match or an operand is one element), QLinearSigmoid, QLinearLeakyRelu (256-entry lookup
 // tables, as onnxruntime builds them), QLinearGlobalAveragePool (channels_last), QLinearConcat,
 // QLinearAveragePool. Inputs are in onnxruntime's order (scale, zero point after each tensor);
 // zero points are optional and default to 0 of the tensor's dtype.

@@ -1,7 +1,8 @@
 // Scalar reference arithmetic for the quantized operators: rounding, saturation, requantization of
 // int32 accumulators, and naive integer GEMM / convolution with zero points. These are the readable
-// definitions the int8 SIMD kernels (kernels/q8_*) are checked against and can replace behind the
-// same operator registrations.
+// definitions the int8 SIMD kernels (kernels/q8_*) that the operators run on are checked against
+// (tests/ops/quant_kernels_test.cc); the operators still use them where the kernels cannot express a
+// case (per-row quantization of A / Y in the matrix products).
 #pragma once
 
 #include <algorithm>
