@@ -38,6 +38,7 @@ PlaneLayout layout(const DwConv2dParams& p) {
 
 // int16 of one slot: the pair plane, the unsplit row X and its phases.
 size_t slot_elems(const DwConv2dParams& p) {
+  if (p.oh <= 0 || p.ow <= 0) return 0;  // nothing to compute
   const PlaneLayout l = layout(p);
   const size_t n = static_cast<size_t>(l.rows * l.row_stride + 2 * l.lw);
   return (n + 31) / 32 * 32;  // keeps every slot 64-byte aligned
@@ -227,7 +228,7 @@ void q8_dwconv2d(const DwConv2dParams& p, const void* x, Q8Type x_type, int32_t 
                  ThreadPool* pool, void* scratch, size_t scratch_bytes) {
   const PlaneLayout l = layout(p);
   const int64_t ks = p.kh * p.kw;
-  const size_t slot_bytes = slot_elems(p) * sizeof(int16_t);
+  const size_t slot_bytes = std::max<size_t>(1, slot_elems(p) * sizeof(int16_t));
   const int slots = static_cast<int>(std::max<size_t>(1, std::min<size_t>(kDwConvMaxSlots, scratch_bytes / slot_bytes)));
   const size_t es = q8_type_size(out.type);
   const int64_t n = p.batch * p.channels, P = p.oh * p.ow;

@@ -1,6 +1,7 @@
 // Quantized depthwise convolution against the direct-loop q8_conv_reference with group == channels,
 // bit-exact: 3x3/5x5, strides 1 and 2, dilation, asymmetric pads, output widths around the 8-pixel
-// vector (7, 8, 9, 17), every input/output type, per-channel zero points and scales, threads.
+// vector (7, 8, 9, 17), strides 2 and 3 with dilations 1-3, kernel sizes 1-7, every input/output
+// type, per-channel zero points and scales, threads.
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -85,6 +86,19 @@ TEST(Q8DwConv, StridesDilationTypesThreads) {
       check(1, 4, 19, 4, 3, 1, 2, 2, xt, Q8Type::kU8, ot, false, 3, seed++);
       check(1, 6, 16, 3, 5, 1, 1, 0, xt, Q8Type::kS8, ot, true, 1, seed++);
     }
+}
+
+TEST(Q8DwConv, StridePhasesWithDilationAndOtherKernelSizes) {
+  // The column phases at strides 2 and 3 with odd and even dilations (a tap pair's second input
+  // in the same or the next phase), and kernel widths 1, 2, 4, 7 (generic loop, odd last tap).
+  uint32_t seed = 300;
+  for (int64_t s : {2, 3})
+    for (int64_t d : {1, 2, 3})
+      for (int64_t k : {3, 5})
+        check(1, 3, 9 + s, 4, k, s, d, k / 2, Q8Type::kU8, Q8Type::kS8, Q8Type::kU8, true, 1, seed++);
+  for (int64_t k : {1, 2, 4, 7})
+    for (int64_t s : {1, 2})
+      check(1, 4, 13, 5, k, s, 1, k / 2, Q8Type::kS8, Q8Type::kS8, Q8Type::kS8, seed & 1, 2, seed++);
 }
 
 }  // namespace
