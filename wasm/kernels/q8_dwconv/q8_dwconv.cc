@@ -98,27 +98,39 @@ void zip_pairs(const int16_t* first, const int16_t* second, int64_t n, int16_t* 
   }
 }
 
+// At stride 2 with dilation 1 every tap pair starts at an even column: pair j of phase 0 is
+// (X[2j], X[2j + 1]), i.e. the padded row X as it is, and phase 1 is never read by the SIMD loop. The
+// row then needs no split and no zip.
+bool plain_rows(const DwConv2dParams& p) { return EDGEINFER_SIMD128 && p.sw == 2 && p.dw == 1; }
+
 // Fills the slot's pair plane for input channel plane `xc`.
 void fill_plane(const DwConv2dParams& p, const PlaneLayout& l, const void* xc, Q8Type x_type, int32_t x_zp,
-                int16_t* plane, int16_t* xrow, int16_t* phases) {
-  const int64_t lw = l.lw;
-  const int64_t c0 = std::min<int64_t>(lw, std::max<int64_t>(0, p.pad_left));
-  const int64_t c1 = std::min<int64_t>(lw, std::max<int64_t>(c0, p.pad_left + p.iw));
+                int16_t* plane, int16_t* xrow, int16_t* phases, bool plain) {
   const int64_t skip = std::max<int64_t>(0, -p.pad_left);  // a negative pad never happens in ONNX; be safe
+  // out[0, width) = the padded input row iy.
+  auto padded_row = [&](int64_t iy, int16_t* out, int64_t width) {
+    const int64_t c0 = std::min<int64_t>(width, std::max<int64_t>(0, p.pad_left));
+    const int64_t c1 = std::min<int64_t>(width, std::max<int64_t>(c0, p.pad_left + p.iw));
+    std::memset(out, 0, static_cast<size_t>(c0) * sizeof(int16_t));
+    const uint8_t* src = static_cast<const uint8_t*>(xc) + iy * p.iw + skip;
+    if (x_type == Q8Type::kU8)
+      convert_row<true>(src, x_zp, out + c0, c1 - c0);
+    else
+      convert_row<false>(src, x_zp, out + c0, c1 - c0);
+    std::memset(out + c1, 0, static_cast<size_t>(width - c1) * sizeof(int16_t));
+  };
   for (int64_t r = 0; r < l.rows; ++r) {
     int16_t* dst = plane + r * l.row_stride;
     const int64_t iy = r - p.pad_top;
-    if (iy < 0 || iy >= p.ih || c1 <= c0) {
+    if (iy < 0 || iy >= p.ih) {
       std::memset(dst, 0, static_cast<size_t>(l.row_stride) * sizeof(int16_t));
       continue;
     }
-    std::memset(xrow, 0, static_cast<size_t>(c0) * sizeof(int16_t));
-    const uint8_t* src = static_cast<const uint8_t*>(xc) + iy * p.iw + skip;
-    if (x_type == Q8Type::kU8)
-      convert_row<true>(src, x_zp, xrow + c0, c1 - c0);
-    else
-      convert_row<false>(src, x_zp, xrow + c0, c1 - c0);
-    std::memset(xrow + c1, 0, static_cast<size_t>(lw - c1) * sizeof(int16_t));
+    if (plain) {
+      padded_row(iy, dst, l.row_stride);
+      continue;
+    }
+    padded_row(iy, xrow, l.lw);
     // Phase ph pairs X[j*sw + ph] with X[j*sw + ph + dw]: phase (ph + dw) % sw at index j + (ph + dw) / sw.
     const int16_t* ph_rows = xrow;
     if (p.sw > 1) {
@@ -133,16 +145,27 @@ void fill_plane(const DwConv2dParams& p, const PlaneLayout& l, const void* xc, Q
 }
 
 #if EDGEINFER_SIMD128
-// 8 outputs of one row from 16 int32 sums: requantized (MLAS order, bit-identical to
-// q8_store_scalar) or stored as int32 / float.
-inline void store8(v128_t lo, v128_t hi, int64_t n, size_t c, const Q8GemmOutput& out, const v128_t* vq, void* y,
+// Requantization constants of one channel: scale, clamp bounds (qmin - zp, qmax - zp), 1.5 * 2^23
+// and its bit pattern minus the zero point.
+struct Requant {
+  v128_t scale, lo, hi, magic, magic_zp;
+};
+
+// 8 outputs of one row from their int32 sums. Requantized as q8_store_scalar does (float(acc) *
+// scale, round half to even, + zero point, saturate) in an order with the same result: clamping to
+// the integer bounds commutes with rounding, and for |v| < 2^22 adding 1.5 * 2^23 rounds v to an
+// integer half to even (the default rounding mode) in the low mantissa bits, which an integer
+// subtraction (with the zero point folded in) reads out: cheaper than nearest + trunc_sat.
+inline void store8(v128_t lo, v128_t hi, int64_t n, size_t c, const Q8GemmOutput& out, const Requant& rq, void* y,
                    size_t at) {
   if (out.type == Q8Type::kU8 || out.type == Q8Type::kS8) {
-    v128_t f0 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(lo), vq[0]));
-    v128_t f1 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(hi), vq[0]));
-    f0 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f0, vq[1]), vq[2]), vq[3]);
-    f1 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f1, vq[1]), vq[2]), vq[3]);
-    const v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(f0), wasm_i32x4_trunc_sat_f32x4(f1));
+    v128_t f0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(lo), rq.scale);
+    v128_t f1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(hi), rq.scale);
+    f0 = wasm_f32x4_min(wasm_f32x4_max(f0, rq.lo), rq.hi);
+    f1 = wasm_f32x4_min(wasm_f32x4_max(f1, rq.lo), rq.hi);
+    const v128_t i0 = wasm_i32x4_sub(wasm_f32x4_add(f0, rq.magic), rq.magic_zp);
+    const v128_t i1 = wasm_i32x4_sub(wasm_f32x4_add(f1, rq.magic), rq.magic_zp);
+    const v128_t h = wasm_i16x8_narrow_i32x4(i0, i1);
     const v128_t q = out.type == Q8Type::kU8 ? wasm_u8x16_narrow_i16x8(h, h) : wasm_i8x16_narrow_i16x8(h, h);
     uint8_t* dst = static_cast<uint8_t*>(y) + at;
     if (n == 8) {
@@ -178,9 +201,12 @@ void channel_simd(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* 
                                                                (static_cast<uint32_t>(static_cast<uint16_t>(w1)) << 16)));
     }
   const bool quant = out.type == Q8Type::kU8 || out.type == Q8Type::kS8;
-  const v128_t vq[4] = {wasm_f32x4_splat(quant ? out.scale[out.per_column ? c : 0] : 1.0f),
-                        wasm_f32x4_splat(static_cast<float>(out.zero_point)),
-                        wasm_f32x4_splat(static_cast<float>(out.qmin)), wasm_f32x4_splat(static_cast<float>(out.qmax))};
+  Requant rq;
+  rq.scale = wasm_f32x4_splat(quant ? out.scale[out.per_column ? c : 0] : 1.0f);
+  rq.lo = wasm_f32x4_splat(static_cast<float>(out.qmin - out.zero_point));
+  rq.hi = wasm_f32x4_splat(static_cast<float>(out.qmax - out.zero_point));
+  rq.magic = wasm_f32x4_splat(12582912.0f);
+  rq.magic_zp = wasm_i32x4_splat(0x4B400000 - out.zero_point);
   const v128_t vb = wasm_i32x4_splat(b0);
   for (int64_t oy = 0; oy < p.oh; ++oy) {
     const int16_t* r0 = plane + oy * p.sh * l.row_stride;
@@ -194,7 +220,7 @@ void channel_simd(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* 
           hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_v128_load(row + off[t] + 8), w[t]));
         }
       }
-      store8(lo, hi, std::min<int64_t>(8, p.ow - ox), c, out, vq, yc, static_cast<size_t>(oy * p.ow + ox));
+      store8(lo, hi, std::min<int64_t>(8, p.ow - ox), c, out, rq, yc, static_cast<size_t>(oy * p.ow + ox));
     }
   }
 }
@@ -240,7 +266,8 @@ void q8_dwconv2d(const DwConv2dParams& p, const void* x, Q8Type x_type, int32_t 
     const int64_t c = item % p.channels;
     int16_t* plane = reinterpret_cast<int16_t*>(static_cast<uint8_t*>(scratch) + static_cast<size_t>(slot) * slot_bytes);
     int16_t* xrow = plane + l.rows * l.row_stride;
-    fill_plane(p, l, static_cast<const uint8_t*>(x) + item * p.ih * p.iw, x_type, x_zp, plane, xrow, xrow + l.lw);
+    fill_plane(p, l, static_cast<const uint8_t*>(x) + item * p.ih * p.iw, x_type, x_zp, plane, xrow, xrow + l.lw,
+               small && plain_rows(p));
     const int32_t wz = w_zp ? ld8(w_zp, w_type, c * static_cast<int64_t>(w_zp_stride)) : 0;
     int16_t taps_small[128];
     std::vector<int16_t> taps_big;
