@@ -97,8 +97,10 @@ TEST(Q8DwConv, StridePhasesWithDilationAndOtherKernelSizes) {
       for (int64_t k : {3, 5})
         check(1, 3, 9 + s, 4, k, s, d, k / 2, Q8Type::kU8, Q8Type::kS8, Q8Type::kU8, true, 1, seed++);
   for (int64_t k : {1, 2, 4, 7})
-    for (int64_t s : {1, 2})
-      check(1, 4, 13, 5, k, s, 1, k / 2, Q8Type::kS8, Q8Type::kS8, Q8Type::kS8, seed & 1, 2, seed++);
+    for (int64_t s : {1, 2}) {
+      const uint32_t sd = seed++;
+      check(1, 4, 13, 5, k, s, 1, k / 2, Q8Type::kS8, Q8Type::kS8, Q8Type::kS8, sd & 1, 2, sd);
+    }
 }
 
 }  // namespace
