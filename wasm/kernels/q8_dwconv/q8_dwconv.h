@@ -5,8 +5,10 @@
 // horizontally adjacent taps' inputs, with columns split into `stride` phases, so that at every
 // stride and dilation 4 consecutive outputs read 4 consecutive pairs: one i32x4.dot_i16x8_s
 // (pmaddwd) against the splat weight pair adds two taps for 4 outputs into int32 accumulators
-// (3x3 and 5x5 unrolled; an odd last tap pairs with weight 0). The store step requantizes 8 outputs
-// at once (float, round half to even, + zero point, saturate: bit-identical to q8_store_scalar).
+// (3x3 and 5x5 unrolled; an odd last tap pairs with weight 0). At stride 2 with dilation 1 the pairs
+// are the converted row itself (every pair starts at an even column), so those planes need no
+// shuffles. The store step requantizes 8 outputs at once (float, clamp, round half to even by adding
+// 1.5 * 2^23, + zero point: bit-identical to q8_store_scalar).
 // The baseline build runs the same plane through scalar loops.
 #pragma once
 
