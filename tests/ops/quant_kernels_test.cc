@@ -22,6 +22,8 @@
 #include "kernels/quant_reference/quant_reference.h"
 #include "ops/matmul_shape.h"
 #include "ops/quant_common.h"
+#include "graph_builder.h"
+#include "runtime/session.h"
 #include "test_util.h"
 
 namespace edgeinfer {
@@ -486,6 +488,56 @@ TEST(QuantKernels, QLinearAddMulBroadcastMatchReference) {
           expect_bytes_equal(y, want);
         });
       }
+}
+
+// ------------------------------------------------------------------ in a session
+
+TEST(QuantKernels, SessionRunsWithChangingActivationZeroPoints) {
+  // Weights are initializers (packed at creation, then released by the session); the activation zero
+  // points are graph inputs that change between runs, so the packed biases are rewritten each time.
+  const Shape xs{1, 6, 9, 11}, ws{8, 3, 3, 3};
+  Tensor w = random_q8(DataType::kInt8, ws, 71), wz = random_q8(DataType::kInt8, {8}, 72);
+  Tensor b = random_q8(DataType::kInt8, {27, 13}, 73);
+  for (int threads : {1, 2}) {
+    Model m = GraphBuilder(13)
+                  .input("x", DataType::kUint8, xs)
+                  .input("xz", DataType::kUint8, {})
+                  .input("a", DataType::kUint8, {5, 27})
+                  .input("az", DataType::kUint8, {})
+                  .initializer("w", w)
+                  .initializer("wz", wz)
+                  .initializer("b", b)
+                  .node("ConvInteger", {"x", "w", "xz", "wz"}, {"y"}, {attr_int("group", 2), attr_ints("pads", {1, 1, 1, 1})})
+                  .node("MatMulInteger", {"a", "b", "az"}, {"z"})
+                  .output("y")
+                  .output("z")
+                  .build();
+    SessionOptions opts;
+    opts.num_threads = threads;
+    auto sess = Session::create(std::move(m), opts);
+    ASSERT_TRUE(sess.is_ok()) << sess.status().to_string();
+    auto parsed = parse_conv_attrs(attrs({attr_int("group", 2), attr_ints("pads", {1, 1, 1, 1})}), false);
+    ASSERT_TRUE(parsed.is_ok());
+    auto geo = conv_geometry(*parsed, xs, ws);
+    auto msh = matmul_shape({5, 27}, {27, 13});
+    ASSERT_TRUE(geo.is_ok() && msh.is_ok());
+    const ConvGeometry g = *geo;
+    const MatMulShape ms = *msh;
+    for (int32_t zp : {0, 200, 17, 200}) {
+      SCOPED_TRACE(::testing::Message() << "threads=" << threads << " zp=" << zp);
+      Tensor x = random_q8(DataType::kUint8, xs, static_cast<uint32_t>(zp) + 1);
+      Tensor a = random_q8(DataType::kUint8, {5, 27}, static_cast<uint32_t>(zp) + 2);
+      auto r = (*sess)->run({{"x", x}, {"xz", zp_tensor(DataType::kUint8, zp)}, {"a", a},
+                             {"az", zp_tensor(DataType::kUint8, zp)}});
+      ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+      std::vector<int32_t> want(static_cast<size_t>(g.batch * g.c_out * g.out_size()));
+      const std::vector<int32_t> wzv = as_i32(wz);
+      qconv_reference<uint8_t, int8_t>(g, x.data<uint8_t>(), zp, w.data<int8_t>(), wzv.data(), 1, nullptr,
+                                       want.data());
+      expect_bytes_equal((*r)[0], want);
+      expect_bytes_equal((*r)[1], ref_matmul(ms, a, {zp}, b, {0}));
+    }
+  }
 }
 
 }  // namespace
