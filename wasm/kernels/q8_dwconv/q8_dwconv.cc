@@ -183,13 +183,15 @@ inline void store8(v128_t lo, v128_t hi, int64_t n, size_t c, const Q8GemmOutput
   for (int64_t j = 0; j < n; ++j) q8_store_scalar(acc[j], c, out, y, at + static_cast<size_t>(j));
 }
 
-// One channel. KW > 0: the kernel width as a constant (unrolled); 0: p.kw.
-template <int KW>
+// One channel. K > 0: a K x K kernel, fully unrolled with its weight pairs in registers (an array
+// in linear memory in wasm otherwise); 0: any size from p.
+template <int K>
 void channel_simd(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* plane, const int16_t* taps,
                   int32_t b0, size_t c, const Q8GemmOutput& out, void* yc) {
-  const int64_t kw = KW > 0 ? KW : p.kw, kh = p.kh, np = (kw + 1) / 2;
-  int64_t off[32];
-  v128_t wv[64];
+  constexpr int64_t kNP = K > 0 ? (K + 1) / 2 : 32;
+  const int64_t kw = K > 0 ? K : p.kw, kh = K > 0 ? K : p.kh, np = K > 0 ? kNP : (kw + 1) / 2;
+  int64_t off[kNP];
+  v128_t wv[K > 0 ? K * kNP : 64];
   for (int64_t t = 0; t < np; ++t) {
     const int64_t kx = 2 * t;
     off[t] = 2 * (((kx * p.dw) % p.sw) * l.qw + (kx * p.dw) / p.sw);
@@ -214,10 +216,9 @@ void channel_simd(const DwConv2dParams& p, const PlaneLayout& l, const int16_t* 
       v128_t lo = vb, hi = vb;
       for (int64_t ky = 0; ky < kh; ++ky) {
         const int16_t* row = r0 + ky * p.dh * l.row_stride + 2 * ox;
-        const v128_t* w = wv + ky * np;
-        for (int64_t t = 0; t < (KW > 0 ? (KW + 1) / 2 : np); ++t) {
-          lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_v128_load(row + off[t]), w[t]));
-          hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_v128_load(row + off[t] + 8), w[t]));
+        for (int64_t t = 0; t < np; ++t) {
+          lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_v128_load(row + off[t]), wv[ky * np + t]));
+          hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_v128_load(row + off[t] + 8), wv[ky * np + t]));
         }
       }
       store8(lo, hi, std::min<int64_t>(8, p.ow - ox), c, out, rq, yc, static_cast<size_t>(oy * p.ow + ox));
@@ -281,9 +282,9 @@ void q8_dwconv2d(const DwConv2dParams& p, const void* x, Q8Type x_type, int32_t 
     void* yc = static_cast<uint8_t*>(y) + static_cast<size_t>(item * P) * es;
 #if EDGEINFER_SIMD128
     if (small) {
-      if (p.kw == 3)
+      if (p.kw == 3 && p.kh == 3)
         channel_simd<3>(p, l, plane, taps, b0, static_cast<size_t>(c), out, yc);
-      else if (p.kw == 5)
+      else if (p.kw == 5 && p.kh == 5)
         channel_simd<5>(p, l, plane, taps, b0, static_cast<size_t>(c), out, yc);
       else
         channel_simd<0>(p, l, plane, taps, b0, static_cast<size_t>(c), out, yc);
