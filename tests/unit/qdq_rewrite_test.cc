@@ -266,6 +266,38 @@ TEST(QdqRewrite, NonConstantScaleIsNotRewritten) {
   EXPECT_EQ(n, 0);
 }
 
+// Weights as exporters also write them: the integer weight and its scale in Constant nodes, or a
+// float weight quantized in the graph (Q(w) -> DQ). The constant folding before the rewrite turns
+// both into integer initializers and leaves the DQ for the rewrite.
+Model conv_constant_weights_model(bool float_weight_q) {
+  GraphBuilder b(13);
+  b.input("x", {1, 2, 5, 6});
+  qdq(b, "x", "x", 0.02f, DataType::kUint8, 128);
+  if (float_weight_q) {
+    b.initializer("wf", random_f32({3, 2, 3, 3}, 21, -0.6f, 0.6f));
+    b.initializer("w_s", f32s(0.005f)).initializer("w_z", i8s(0));
+    b.node("QuantizeLinear", {"wf", "w_s", "w_z"}, {"w_int"});
+  } else {
+    b.node("Constant", {}, {"w_int"}, {testing::attr_tensor("value", random_int(DataType::kInt8, {3, 2, 3, 3}, 21, -127, 127))});
+    b.node("Constant", {}, {"w_s"}, {testing::attr_tensor("value", f32s(0.005f))});
+    b.initializer("w_z", i8s(0));
+  }
+  b.node("DequantizeLinear", {"w_int", "w_s", "w_z"}, {"w"});
+  b.node("Conv", {"x_f", "w"}, {"conv"}, {attr_ints("pads", {1, 1, 1, 1})});
+  quant(b, "conv", "y", 0.04f, DataType::kUint8, 128);
+  b.output("y");
+  return b.build();
+}
+
+TEST(QdqRewrite, WeightsFromConstantNodesAndQuantizedFloats) {
+  for (bool float_weight_q : {false, true}) {
+    int n = 0;
+    EXPECT_EQ(join(optimized_ops(conv_constant_weights_model(float_weight_q), true, &n)), "QuantizeLinear QLinearConv");
+    EXPECT_EQ(n, 1);
+    expect_same_results([&] { return conv_constant_weights_model(float_weight_q); }, {{"x", {1, 2, 5, 6}}}, 0.0f);
+  }
+}
+
 // ---------------------------------------------------------------- MatMul, Gemm
 
 Model matmul_model(bool quantized_out, bool per_column, DataType act) {
