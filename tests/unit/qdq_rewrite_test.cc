@@ -300,7 +300,7 @@ TEST(QdqRewrite, WeightsFromConstantNodesAndQuantizedFloats) {
 
 // ---------------------------------------------------------------- MatMul, Gemm
 
-Model matmul_model(bool quantized_out, bool per_column, DataType act) {
+Model matmul_model(bool quantized_out, bool per_column, DataType act, bool bias = false) {
   GraphBuilder b(13);
   b.input("a", {2, 5, 7});
   qdq(b, "a", "a", 0.03f, act, act == DataType::kInt8 ? 2 : 120);
@@ -311,6 +311,10 @@ Model matmul_model(bool quantized_out, bool per_column, DataType act) {
   if (quantized_out) {
     b.node("Relu", {"mm"}, {"r"});
     quant(b, "r", "y", 0.04f, act, act == DataType::kInt8 ? -128 : 0);
+    b.output("y");
+  } else if (bias) {
+    b.initializer("bias", random_f32({6}, 23, -1.0f, 1.0f));
+    b.node("Add", {"bias", "mm"}, {"y"});
     b.output("y");
   } else {
     b.initializer("two", f32s(2.0f));
@@ -338,6 +342,10 @@ TEST(QdqRewrite, MatMulFloatOutToMatMulIntegerToFloat) {
     EXPECT_EQ(n, 1);
     // Both compute sum (a - za) * (b - zb) * sa * sb[n] exactly up to float rounding.
     expect_same_results([&] { return matmul_model(false, per_column, DataType::kUint8); }, {{"a", {2, 5, 7}}}, 1e-4f);
+    // A constant [N] bias Add joins the op.
+    EXPECT_EQ(join(optimized_ops(matmul_model(false, per_column, DataType::kInt8, true), true, &n)),
+              "QuantizeLinear MatMulIntegerToFloat");
+    expect_same_results([&] { return matmul_model(false, per_column, DataType::kInt8, true); }, {{"a", {2, 5, 7}}}, 1e-4f);
   }
 }
 

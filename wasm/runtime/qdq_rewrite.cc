@@ -418,10 +418,31 @@ class Rewriter {
     }
     if (!b_const) return false;
     std::vector<int> ins = {a, b, qa.scale, qb.scale, zp_input(qa, base + "_a"), zp_input(qb, base + "_b")};
+    // A following Add of a constant float [N] bias joins as the op's bias input (as onnxruntime's
+    // MatMulIntegerToFloat fusion does).
+    int add = -1, bias = -1;
+    const int mm_out = t.outputs[0];
+    const int c = uses_.single(mm_out) ? consumer_[static_cast<size_t>(mm_out)] : -1;
+    if (c >= 0) {
+      const Node& cn = g_.nodes[static_cast<size_t>(c)];
+      if (!dead_[static_cast<size_t>(c)] && is(cn, "Add") && cn.inputs.size() == 2 && cn.outputs.size() == 1) {
+        const int other = cn.inputs[0] == mm_out ? cn.inputs[1] : cn.inputs[0];
+        const Tensor* bt = constant(g_, other);
+        if (bt && bt->dtype() == DataType::kFloat32 && bt->rank() == 1 && bt->dim(0) == bs.back() && other != mm_out) {
+          add = c;
+          bias = other;
+        }
+      }
+    }
+    if (bias >= 0) ins.push_back(bias);  // input 6
     Node& n = g_.nodes[i];
     n.op_type = "MatMulIntegerToFloat";
     n.domain = "com.microsoft";
     n.inputs = std::move(ins);
+    if (add >= 0) {
+      n.outputs = {g_.nodes[static_cast<size_t>(add)].outputs[0]};
+      dead_[static_cast<size_t>(add)] = true;
+    }
     uses_contrib_ = true;
     return true;
   }

@@ -4,7 +4,8 @@
 // with the integer operator computing the same thing:
 //   Conv -> QLinearConv (w constant, per tensor or per output channel; int32 bias from DQ(int32) or a
 //           float constant quantized with scale x_scale * w_scale[n]),
-//   MatMul -> QLinearMatMul (Q after it) or com.microsoft MatMulIntegerToFloat (float out, B constant),
+//   MatMul -> QLinearMatMul (Q after it) or com.microsoft MatMulIntegerToFloat (float out, B constant;
+//           a following Add of a constant [N] bias becomes its bias input),
 //   Gemm (transA 0, transB 1, alpha 1, beta 1) -> QLinearConv on [M,K,1,1] between two Reshapes,
 //   Add/Mul -> QLinearAdd/QLinearMul, Sigmoid/LeakyRelu -> QLinearSigmoid/QLinearLeakyRelu,
 //   GlobalAveragePool/AveragePool -> QLinearGlobalAveragePool/QLinearAveragePool,
