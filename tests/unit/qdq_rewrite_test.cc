@@ -429,8 +429,10 @@ TEST(QdqRewrite, UnaryAndPoolToContribOps) {
                                                  {"LeakyRelu", "QLinearLeakyRelu"},
                                                  {"GlobalAveragePool", "QLinearGlobalAveragePool"},
                                                  {"AveragePool", "QLinearAveragePool"}};
-  for (const auto& [op, qop] : to)
+  for (const auto& entry : to)
     for (DataType dt : {DataType::kUint8, DataType::kInt8}) {
+      // Named copies: C++17 lambdas cannot capture structured bindings (clang rejects it).
+      const std::string op = entry.first, qop = entry.second;
       int n = 0;
       EXPECT_EQ(join(optimized_ops(unary_model(op, dt), true, &n)), "QuantizeLinear " + qop) << op;
       EXPECT_EQ(n, 1);
