@@ -2,13 +2,15 @@
 """Generates the small quantized ONNX models under models/test/quant_*.onnx (with NAME.inputs.json, see
 make_test_models.py) that cover every quantized operator edgeinfer runs, in QOperator form (QLinearConv,
 QLinearMatMul, MatMulInteger, ConvInteger, DynamicQuantizeLinear and the com.microsoft QLinear* ops) and
-in QDQ form (DequantizeLinear -> Conv/MatMul -> QuantizeLinear, run as written). Intermediate integer
+in QDQ form (DequantizeLinear -> op -> QuantizeLinear, which the runtime rewrites into integer operators:
+quant_qdq, and quant_qdq_cnn covering every pattern of runtime/qdq_rewrite.cc). Intermediate integer
 tensors are graph outputs, so each operator's result is compared with onnxruntime-node.
 
 Tolerance (written into inputs.json, copied by golden.mjs into the manifest): integer outputs within
 1 unit (int_atol 1: requantization in float may round a tie differently), floats atol 1e-4 rtol 1e-3.
 
 Run: /usr/bin/python3 models/make_quant_models.py [OUT_DIR]   (deterministic: fixed seed)
+     /usr/bin/python3 models/make_quant_models.py --bench DIR  (DIR/qdq_cnn_bench.onnx, 1x3x112x112, 32 channels)
 """
 import json
 import os
@@ -18,7 +20,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "test")
+OUT = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] != "--bench" else os.path.join(os.path.dirname(os.path.abspath(__file__)), "test")
 RNG = np.random.RandomState(20261204)
 F, U8, I8, I32 = TensorProto.FLOAT, TensorProto.UINT8, TensorProto.INT8, TensorProto.INT32
 TOL = {"atol": 1e-4, "rtol": 1e-3, "int_atol": 1}
@@ -158,8 +160,175 @@ def qdq():
          {"main": {"x": {"shape": [1, 3, 6, 4], "dtype": "float32", "low": -2, "high": 2}}})
 
 
+# ---------------------------------------------------------------- QDQ CNN (the QDQ rewrite's golden model)
+def _conv(x, w, b, stride=1, pad=0, group=1):
+    n, c, h, wd = x.shape
+    m, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
+    mg = m // group
+    y = np.zeros((n, m, oh, ow), np.float64)
+    for g in range(group):
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, g * cg:(g + 1) * cg, i:i + stride * oh:stride, j:j + stride * ow:stride]
+                y[:, g * mg:(g + 1) * mg] += np.einsum("nchw,mc->nmhw", patch, w[g * mg:(g + 1) * mg, :, i, j])
+    return y + b.reshape(1, -1, 1, 1)
+
+
+def _avgpool3(x):  # kernel 3, stride 1, pads 1, count_include_pad 0
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ones = np.pad(np.ones_like(x), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    h, w = x.shape[2:]
+    s = sum(xp[:, :, i:i + h, j:j + w] for i in range(3) for j in range(3))
+    c = sum(ones[:, :, i:i + h, j:j + w] for i in range(3) for j in range(3))
+    return s / c
+
+
+def _act_params(v):
+    """uint8 asymmetric parameters over the observed range (incl. 0), as onnxruntime's MinMax calibration."""
+    lo, hi = min(float(v.min()), 0.0), max(float(v.max()), 0.0)
+    scale = np.float32((hi - lo) / 255.0)
+    return scale, int(np.clip(round(-lo / float(scale)), 0, 255))
+
+
+def _weight_q(w, axis0=True):
+    """int8 symmetric weights, per output channel (axis 0) or per tensor; returns (q, scales)."""
+    if axis0:
+        s = (np.abs(w.reshape(w.shape[0], -1)).max(axis=1) / 127.0).astype(np.float32)
+        q = np.round(w / s.reshape((-1,) + (1,) * (w.ndim - 1))).astype(np.int8)
+    else:
+        s = np.float32(np.abs(w).max() / 127.0)
+        q = np.round(w / s).astype(np.int8)
+    return q, s
+
+
+def qdq_cnn(name="quant_qdq_cnn", ch=8, hw=16, out_dir=None, calib_rng=None):
+    """A QDQ CNN as onnxruntime's quantizer writes them (uint8 activations, int8 per-channel weights,
+    int32 biases): 3x3 conv + Relu, depthwise strided conv + Clip(0, 6), pointwise conv, LeakyRelu,
+    MaxPool, residual Add, Concat, AveragePool, Sigmoid, Mul, GlobalAveragePool, Flatten, Gemm (transB)
+    + Relu, and a MatMul with a float output. Each unit is DQ -> op -> Q, which edgeinfer rewrites
+    into integer operators; the integer tensors are graph outputs so every unit is compared."""
+    rng = np.random.RandomState(7)
+    f = {}
+    w1 = rng.randn(ch, 3, 3, 3) * 0.3; b1 = rng.randn(ch) * 0.1
+    w2 = rng.randn(ch, 1, 3, 3) * 0.4; b2 = rng.randn(ch) * 0.1
+    w3 = rng.randn(ch, ch, 1, 1) * 0.35 * np.sqrt(8 / ch); b3 = rng.randn(ch) * 0.1
+    wg = rng.randn(10, 2 * ch) * 0.3 * np.sqrt(8 / ch); bg = rng.randn(10) * 0.1
+    wm = rng.randn(2 * ch, 4) * 0.3
+    q1, s1 = _weight_q(w1); q2, s2 = _weight_q(w2); q3, s3 = _weight_q(w3)
+    qg, sg = _weight_q(wg); qm, sm = _weight_q(wm, axis0=False)
+    dq = lambda q, s: q.astype(np.float64) * (s.reshape((-1,) + (1,) * (q.ndim - 1)) if np.ndim(s) else s)
+    # Calibration: a float forward pass with the dequantized weights on inputs like the golden ones.
+    x = (calib_rng or RNG).uniform(-1.2, 1.2, (4, 3, hw, hw))
+    f["x"] = x
+    f["r1"] = np.maximum(_conv(x, dq(q1, s1), b1, pad=1), 0)
+    f["r2"] = np.clip(_conv(f["r1"], dq(q2, s2), b2, stride=2, pad=1, group=8), 0, 6)
+    c3 = _conv(f["r2"], dq(q3, s3), b3)
+    f["c3"] = c3
+    f["lr"] = np.where(c3 >= 0, c3, 0.1 * c3)
+    n, c, h, w = f["r1"].shape
+    f["mp"] = f["r1"].reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    f["ad"] = f["lr"] + f["mp"]
+    f["cat"] = np.concatenate([f["ad"], f["mp"]], axis=1)
+    f["ap"] = _avgpool3(f["cat"])
+    f["sg"] = 1 / (1 + np.exp(-f["ap"]))
+    f["mu"] = f["ap"] * f["sg"]
+    f["gp"] = f["mu"].mean(axis=(2, 3), keepdims=True)
+    fl = f["gp"].reshape(n, -1)
+    f["gm"] = np.maximum(fl @ dq(qg, sg).T + bg, 0)
+    p = {k: _act_params(v) for k, v in f.items()}
+    p["mp"] = p["r1"]  # MaxPool keeps its input's parameters (onnxruntime's quantizer does the same)
+
+    inits, nodes = [], []
+
+    def qparams(name):
+        s, z = p[name]
+        inits.extend([f32(name + "_s", s), u8(name + "_z", z)])
+
+    def q_dq(src, name, key=None):
+        """Q(src) -> NAME_q (a graph output) and DQ -> NAME_f with the parameters of `key`."""
+        key = key or name
+        nodes.append(helper.make_node("QuantizeLinear", [src, key + "_s", key + "_z"], [name + "_q"], name="q_" + name))
+        nodes.append(helper.make_node("DequantizeLinear", [name + "_q", key + "_s", key + "_z"], [name + "_f"],
+                                      name="dq_" + name))
+
+    def weight(name, q, s, axis=0, bias=None, x_scale=None):
+        inits.extend([t(name, q), f32(name + "_s", s), t(name + "_z", np.zeros(np.shape(s), np.int8))])
+        nodes.append(helper.make_node("DequantizeLinear", [name, name + "_s", name + "_z"], [name + "_f"],
+                                      name="dq_" + name, axis=axis))
+        if bias is None:
+            return
+        bs = (np.float32(x_scale) * s).astype(np.float32)
+        inits.extend([t(name + "_b", np.round(bias / bs).astype(np.int32)), f32(name + "_bs", bs),
+                      t(name + "_bz", np.zeros(bs.shape, np.int32))])
+        nodes.append(helper.make_node("DequantizeLinear", [name + "_b", name + "_bs", name + "_bz"], [name + "_bf"],
+                                      name="dq_" + name + "_b", axis=0))
+
+    for k in ["x", "r1", "r2", "c3", "lr", "ad", "cat", "ap", "sg", "mu", "gp", "gm"]:
+        qparams(k)
+    q_dq("x", "x")
+    weight("w1", q1, s1, bias=b1, x_scale=p["x"][0])
+    nodes.append(helper.make_node("Conv", ["x_f", "w1_f", "w1_bf"], ["c1"], name="conv3x3", pads=[1, 1, 1, 1]))
+    nodes.append(helper.make_node("Relu", ["c1"], ["c1r"], name="relu1"))
+    q_dq("c1r", "r1")
+    weight("w2", q2, s2, bias=b2, x_scale=p["r1"][0])
+    nodes.append(helper.make_node("Conv", ["r1_f", "w2_f", "w2_bf"], ["c2"], name="depthwise", group=ch,
+                                  strides=[2, 2], pads=[1, 1, 1, 1]))
+    inits.extend([f32("clip_lo", 0.0), f32("clip_hi", 6.0)])
+    nodes.append(helper.make_node("Clip", ["c2", "clip_lo", "clip_hi"], ["c2c"], name="clip6"))
+    q_dq("c2c", "r2")
+    weight("w3", q3, s3, bias=b3, x_scale=p["r2"][0])
+    nodes.append(helper.make_node("Conv", ["r2_f", "w3_f", "w3_bf"], ["c3"], name="pointwise"))
+    q_dq("c3", "c3")
+    nodes.append(helper.make_node("LeakyRelu", ["c3_f"], ["lr"], name="leaky", alpha=0.1))
+    q_dq("lr", "lr")
+    nodes.append(helper.make_node("MaxPool", ["r1_f"], ["mp"], name="maxpool", kernel_shape=[2, 2], strides=[2, 2]))
+    q_dq("mp", "mp", key="r1")
+    nodes.append(helper.make_node("Add", ["lr_f", "mp_f"], ["ad"], name="residual"))
+    q_dq("ad", "ad")
+    nodes.append(helper.make_node("Concat", ["ad_f", "mp_f"], ["cat"], name="concat", axis=1))
+    q_dq("cat", "cat")
+    nodes.append(helper.make_node("AveragePool", ["cat_f"], ["ap"], name="avgpool", kernel_shape=[3, 3],
+                                  pads=[1, 1, 1, 1]))
+    q_dq("ap", "ap")
+    nodes.append(helper.make_node("Sigmoid", ["ap_f"], ["sg"], name="sigmoid"))
+    q_dq("sg", "sg")
+    nodes.append(helper.make_node("Mul", ["ap_f", "sg_f"], ["mu"], name="swish"))
+    q_dq("mu", "mu")
+    nodes.append(helper.make_node("GlobalAveragePool", ["mu_f"], ["gp"], name="gap"))
+    q_dq("gp", "gp")
+    nodes.append(helper.make_node("Flatten", ["gp_f"], ["fl"], name="flatten"))
+    q_dq("fl", "fl", key="gp")
+    weight("wg", qg, sg, bias=bg, x_scale=p["gp"][0])
+    nodes.append(helper.make_node("Gemm", ["fl_f", "wg_f", "wg_bf"], ["gm"], name="gemm", transB=1))
+    nodes.append(helper.make_node("Relu", ["gm"], ["gmr"], name="relu_gemm"))
+    q_dq("gmr", "gm")
+    weight("wm", qm, sm)
+    nodes.append(helper.make_node("MatMul", ["fl_f", "wm_f"], ["logits"], name="matmul_float_out"))
+    outs = [out(n + "_q", U8) for n in ["x", "r1", "r2", "c3", "lr", "mp", "ad", "cat", "ap", "sg", "mu", "gp",
+                                         "fl", "gm"]]
+    outs += [out("gm_f", F), out("logits", F)]
+    if out_dir:  # a benchmark model: only the final outputs
+        graph = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", F, [1, 3, hw, hw])],
+                                  [out("gm_f", F), out("logits", F)], inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        model.ir_version = 8
+        onnx.save(model, os.path.join(out_dir, name + ".onnx"))
+        return
+    save(name, nodes, [helper.make_tensor_value_info("x", F, [1, 3, hw, "W"])], outs, inits, 13,
+         {"main": {"x": {"shape": [1, 3, hw, hw], "dtype": "float32", "low": -1.2, "high": 1.2}},
+          "shape2": {"x": {"shape": [1, 3, hw, 12], "dtype": "float32", "low": -1.2, "high": 1.2}}})
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--bench":
+        # A larger QDQ CNN for `edgeinfer bench` (not committed): make_quant_models.py --bench DIR
+        os.makedirs(sys.argv[2], exist_ok=True)
+        qdq_cnn("qdq_cnn_bench", ch=32, hw=112, out_dir=sys.argv[2], calib_rng=np.random.RandomState(1))
+        sys.exit(0)
     os.makedirs(OUT, exist_ok=True)
     qoperator_cnn()
     qoperator_matmul()
     qdq()
+    qdq_cnn()

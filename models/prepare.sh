@@ -22,7 +22,7 @@ if [[ $regen -eq 1 ]]; then
   echo "prepare.sh: generating models/test/ with $PY" >&2
   "$PY" models/make_test_models.py
 fi
-QUANT_MODELS=(quant_qoperator_cnn quant_qoperator_matmul quant_qdq)
+QUANT_MODELS=(quant_qoperator_cnn quant_qoperator_matmul quant_qdq quant_qdq_cnn)
 for m in "${QUANT_MODELS[@]}"; do
   if [[ ! -f "models/test/$m.onnx" || ! -f "models/test/$m.inputs.json" ]]; then
     PY=/usr/bin/python3

@@ -218,6 +218,26 @@ for (const variant of VARIANTS) {
       }
     });
 
+    test('QDQ model: qdqRewrite on (integer operators) and off (as written) agree within 1 unit', () => {
+      const bytes = fs.readFileSync(path.join(ROOT, 'models/test/quant_qdq_cnn.onnx'));
+      const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/test/quant_qdq_cnn.inputs.json'), 'utf8'));
+      const random = rng(11);
+      const feeds = { x: makeInput(spec.cases.main.x, random) };
+      const results = [true, false].map((qdqRewrite) => {
+        const s = mod.Session.create(bytes, { qdqRewrite });
+        assert.ok(!isError(s), isError(s) ? `${s.code}: ${s.message}` : '');
+        try {
+          return outputsByName(s.run(feeds));
+        } finally {
+          s.release();
+          s.delete();
+        }
+      });
+      assert.ok(Object.keys(results[1]).length >= 10);
+      // Floats: gm_f is DQ(gm_q) (a unit is ~0.002) and logits read the integer fl_q.
+      for (const name of Object.keys(results[1])) assertClose(results[0][name], results[1][name], name, 0.01, 1);
+    });
+
     test('bad arguments and malformed models give error objects, and the module stays usable', () => {
       const bad = [
         [new Uint8Array([0x08, 0x07, 0xff, 0xff, 0xff]), 'InvalidModel'],      // truncated varint
@@ -237,6 +257,7 @@ for (const variant of VARIANTS) {
       assert.ok(isError(r));
       assert.equal(mod.Session.create(TINY, { threads: -1 }).code, 'InvalidArgument');
       assert.equal(mod.Session.create(TINY, { optimize: 'yes' }).code, 'InvalidArgument');
+      assert.equal(mod.Session.create(TINY, { qdqRewrite: 1 }).code, 'InvalidArgument');
 
       const s = mod.Session.create(TINY, {});
       assert.ok(!isError(s));

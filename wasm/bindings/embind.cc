@@ -2,6 +2,7 @@
 // onnxruntime-web (InferenceSession.create / run / release).
 //
 //   const r = Module.Session.create(modelBytes /* Uint8Array */, {threads: 2, optimize: true});
+//     (options.qdqRewrite: false keeps QDQ node units as written instead of integer operators)
 //   if (r.code !== undefined) -> error object {code: "InvalidModel" | "Unsupported" | ..., message}
 //   else r is a Session:
 //     r.inputNames(), r.outputNames()            -> string[]
@@ -182,6 +183,11 @@ class JsSession {
       if (!optimize.isUndefined()) {
         if (!is_boolean(optimize)) return invalid_arg("options.optimize must be a boolean");
         opts.optimize = optimize.as<bool>();
+      }
+      val qdq = options["qdqRewrite"];
+      if (!qdq.isUndefined()) {
+        if (!is_boolean(qdq)) return invalid_arg("options.qdqRewrite must be a boolean");
+        opts.qdq_rewrite = qdq.as<bool>();
       }
     }
     int limit = max_threads();

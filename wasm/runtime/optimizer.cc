@@ -7,6 +7,8 @@
 #include "ops/activation.h"
 #include "ops/op.h"
 #include "runtime/executor.h"
+#include "runtime/graph_edit.h"
+#include "runtime/qdq_rewrite.h"
 #include "runtime/thread_pool.h"
 
 namespace edgeinfer {
@@ -17,68 +19,6 @@ namespace {
 constexpr int64_t kMaxFoldElements = 1 << 16;
 
 
-
-// Use counts and the values that must keep their identity (graph outputs, subgraph references).
-struct Uses {
-  std::vector<int> count;
-  std::vector<bool> pinned;
-};
-
-Uses count_uses(const Graph& g) {
-  Uses u;
-  u.count.assign(g.values.size(), 0);
-  u.pinned.assign(g.values.size(), false);
-  for (const Node& n : g.nodes)
-    for (int in : n.inputs)
-      if (in >= 0) ++u.count[static_cast<size_t>(in)];
-  for (int out : g.outputs) u.pinned[static_cast<size_t>(out)] = true;
-  std::set<std::string> outer;
-  for (const Node& n : g.nodes)
-    for (const Attribute& a : n.attrs.all()) {
-      if (a.g) collect_outer_names(*a.g, outer);
-      for (const auto& sg : a.graphs) collect_outer_names(*sg, outer);
-    }
-  for (const std::string& name : outer) {
-    int id = g.find_value(name);
-    if (id >= 0) u.pinned[static_cast<size_t>(id)] = true;
-  }
-  return u;
-}
-
-int64_t node_opset(const Node& n, const std::map<std::string, int64_t>& opsets) {
-  auto it = opsets.find(n.domain);
-  return it == opsets.end() ? 0 : it->second;
-}
-
-void replace_uses(Graph& g, int from, int to) {
-  for (Node& n : g.nodes)
-    for (int& in : n.inputs)
-      if (in == from) in = to;
-}
-
-void erase_nodes(Graph& g, const std::vector<bool>& dead) {
-  std::vector<Node> kept;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (!dead[i]) kept.push_back(std::move(g.nodes[i]));
-  g.nodes = std::move(kept);
-}
-
-int add_initializer(Graph& g, const std::string& base, Tensor t) {
-  std::string name = base;
-  for (int k = 1; g.find_value(name) >= 0; ++k) name = base + "_" + std::to_string(k);
-  int id = g.add_value(name);
-  Value& v = g.values[static_cast<size_t>(id)];
-  v.is_initializer = true;
-  v.dtype = t.dtype();
-  v.initializer = std::move(t);
-  return id;
-}
-
-const Tensor* constant(const Graph& g, int id) {
-  if (id < 0) return nullptr;
-  const Value& v = g.values[static_cast<size_t>(id)];
-  return v.is_initializer ? &v.initializer : nullptr;
-}
 
 int remove_identities(Graph& g) {
   Uses uses = count_uses(g);
@@ -106,13 +46,16 @@ int remove_identities(Graph& g) {
   return removed;
 }
 
-Result<int> fold_constants(Graph& g, const std::map<std::string, int64_t>& opsets) {
+// keep_dequantize: DequantizeLinear nodes stay (their constant integer weights are what the QDQ rewrite
+// turns into integer operators).
+Result<int> fold_constants(Graph& g, const std::map<std::string, int64_t>& opsets, bool keep_dequantize) {
   ThreadPool pool(1);
   int folded = 0;
   std::vector<bool> dead(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     if (has_subgraph(n)) continue;
+    if (keep_dequantize && n.domain.empty() && n.op_type == "DequantizeLinear") continue;
     bool all_const = true;
     int64_t in_elements = 0;
     for (int in : n.inputs) {
@@ -300,15 +243,6 @@ int fold_batchnorm(Graph& g) {
   }
   erase_nodes(g, dead);
   return folded;
-}
-
-// Producer node index of every value (-1 for inputs and initializers).
-std::vector<int> producers(const Graph& g) {
-  std::vector<int> producer(g.values.size(), -1);
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    for (int out : g.nodes[i].outputs)
-      if (out >= 0) producer[static_cast<size_t>(out)] = static_cast<int>(i);
-  return producer;
 }
 
 // A float32 constant holding one value: its value.
@@ -627,10 +561,25 @@ int remove_dead(Graph& g) {
 
 }  // namespace
 
-Result<OptimizerReport> optimize_graph(Graph& graph, const std::map<std::string, int64_t>& opsets) {
+// Pass order. Identity/Dropout go first so that patterns see through them. Constants fold in two
+// steps around the QDQ rewrite: the first (Constant nodes -> initializers, constant subgraphs such as
+// Q(float weight)) keeps DequantizeLinear nodes, so that DQ(integer weight) is still there for the
+// rewrite to match; the second folds the DQ(weight) nodes no integer op took into float weights. The
+// rewrite runs before the float fusions: BatchNormalization folding and the activation fusions would
+// otherwise merge Relu/Clip into a float Conv/Gemm/MatMul (attribute `_activation`) and break the
+// DQ -> op -> [Relu|Clip] -> Q pattern (the rewrite folds Relu/Clip itself). A BatchNormalization
+// between a DQ'd Conv and its Q therefore keeps the unit in float; onnxruntime's quantizer folds
+// BatchNormalization before it inserts QDQ pairs, so such models are rare.
+Result<OptimizerReport> optimize_graph(Graph& graph, std::map<std::string, int64_t>& opsets,
+                                       const OptimizerOptions& options) {
   OptimizerReport r;
   r.removed_identity = remove_identities(graph);
-  EI_ASSIGN_OR_RETURN(r.folded_constants, fold_constants(graph, opsets));
+  if (options.qdq_rewrite) {
+    EI_ASSIGN_OR_RETURN(r.folded_constants, fold_constants(graph, opsets, /*keep_dequantize=*/true));
+    EI_ASSIGN_OR_RETURN(r.qdq_rewritten, rewrite_qdq(graph, opsets));
+  }
+  EI_ASSIGN_OR_RETURN(int folded, fold_constants(graph, opsets, /*keep_dequantize=*/false));
+  r.folded_constants += folded;
   r.folded_batchnorm = fold_batchnorm(graph);
   r.folded_affine = fold_conv_affine(graph);
   r.fused_activations = fuse_hardswish(graph, opsets);

@@ -1,5 +1,6 @@
 // Graph rewrites at session creation, each a small pass over the IR:
-//   remove Identity/Dropout, fold constants, fold BatchNormalization into the preceding Conv/Gemm,
+//   remove Identity/Dropout, fold constants, rewrite QDQ node units into integer operators
+//   (runtime/qdq_rewrite.h), fold BatchNormalization into the preceding Conv/Gemm,
 //   fold Mul/Add by constants into the preceding Conv, rewrite x * Clip(x + 3, 0, 6) / 6 as HardSwish,
 //   fuse activations into the producer's epilogue (and a scalar Mul/Add after a tile-pass activation),
 //   drop dead nodes and unused initializers.
@@ -21,8 +22,15 @@ struct OptimizerReport {
   int folded_affine = 0;        // Mul/Add by constants folded into the preceding Conv
   int fused_activations = 0;
   int removed_dead = 0;
+  int qdq_rewritten = 0;        // float ops of DQ -> op -> Q units replaced by integer operators
 };
 
-Result<OptimizerReport> optimize_graph(Graph& graph, const std::map<std::string, int64_t>& opsets);
+struct OptimizerOptions {
+  bool qdq_rewrite = true;      // QDQ node units -> integer operators (runtime/qdq_rewrite.h)
+};
+
+// May add an opset import (com.microsoft, for the integer contrib ops the QDQ rewrite emits).
+Result<OptimizerReport> optimize_graph(Graph& graph, std::map<std::string, int64_t>& opsets,
+                                       const OptimizerOptions& options = {});
 
 }  // namespace edgeinfer

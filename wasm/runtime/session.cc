@@ -1,6 +1,8 @@
 #include "runtime/session.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "onnx/onnx_loader.h"
@@ -84,6 +86,7 @@ class SessionImpl {
   Model model;
   SessionOptions options;
   ModelInfo info;
+  OptimizerReport optimizer_report;
   std::vector<IoInfo> inputs, outputs;
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<GraphExecutor> executor;
@@ -152,8 +155,12 @@ Result<std::unique_ptr<Session>> Session::create(Model model, const SessionOptio
 
   impl->model = std::move(model);
   if (options.optimize) {
-    auto report = optimize_graph(impl->model.graph, impl->model.opsets);
+    OptimizerOptions oo;
+    const char* env = std::getenv("EDGEINFER_QDQ_REWRITE");
+    oo.qdq_rewrite = options.qdq_rewrite && !(env && std::strcmp(env, "0") == 0);
+    auto report = optimize_graph(impl->model.graph, impl->model.opsets, oo);
     if (!report.is_ok()) return report.status();
+    impl->optimizer_report = *report;
   }
   impl->pool = std::make_unique<ThreadPool>(options.num_threads);
   impl->executor = std::make_unique<GraphExecutor>(impl->model.graph, impl->model.opsets, impl->pool.get());
@@ -197,6 +204,8 @@ MemoryStats Session::memory() const {
   m.peak_bytes = m.weights_bytes + s.arena_bytes + s.peak_dynamic_bytes;
   return m;
 }
+
+const OptimizerReport& Session::optimizer_report() const { return impl_->optimizer_report; }
 
 size_t Session::parallel_nodes() const { return impl_->executor->stats().parallel_nodes; }
 

@@ -11,12 +11,16 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "ir/graph.h"
+#include "runtime/optimizer.h"
 
 namespace edgeinfer {
 
 struct SessionOptions {
   int num_threads = 1;          // including the calling thread
   bool optimize = true;         // graph optimizations (folding, fusion, prepacking)
+  // With optimize: QDQ node units (DQ -> op -> Q) become integer operators (runtime/qdq_rewrite.h).
+  // The environment variable EDGEINFER_QDQ_REWRITE=0 turns it off for every session.
+  bool qdq_rewrite = true;
 };
 
 struct IoInfo {
@@ -63,6 +67,9 @@ class Session {
   // Nodes of the current plan that split their work over the session's threads; small nodes, and
   // every node of a small plan, run on the calling thread alone.
   size_t parallel_nodes() const;
+  // What the graph optimizer did at creation (all zero with optimize off), e.g. qdq_rewritten: float
+  // ops of QDQ units replaced by integer operators.
+  const OptimizerReport& optimizer_report() const;
 
   // feeds: input name -> tensor. fetches: output names, empty for all outputs in model order.
   // Returns one heap-owned tensor per fetched output, in fetch order. The feeds are copied into the
