@@ -181,3 +181,39 @@ for (const m of [...smallModels(), ...goldenModels()]) {
     }
   });
 }
+
+// PP-OCRv4 det (models/cache, from models/fetch.sh): quantized in QDQ per-channel form from a handful of
+// synthetic text pages (tests/quantize/image_like.mjs); both runtimes load and run the result and agree.
+const PPOCR = path.join(ROOT, 'models/cache/ppocr_det.onnx');
+test('quantize ppocr_det (QDQ per-channel, 3 synthetic text pages): loads and runs in both runtimes', {
+  skip: (!haveCli && 'build/native/tools/edgeinfer not built') || (!fs.existsSync(PPOCR) && 'models/cache/ppocr_det.onnx missing'),
+}, async () => {
+  const { textPage } = await import('./image_like.mjs');
+  const dir = path.join(tmp, 'ppocr');
+  for (let i = 0; i < 3; i++) {
+    fs.mkdirSync(path.join(dir, 'calib', String(i)), { recursive: true });
+    writeNpy(path.join(dir, 'calib', String(i), 'x.npy'), 'float32', [1, 3, 640, 640], textPage(640, 640, 100 + i));
+  }
+  fs.mkdirSync(path.join(dir, 'check'), { recursive: true });
+  writeNpy(path.join(dir, 'check', 'x.npy'), 'float32', [1, 3, 640, 640], textPage(640, 640, 999));
+  const q = path.join(dir, 'ppocr_det.qdq.onnx');
+  const t0 = Date.now();
+  const log = cli(['quantize', PPOCR, q, '--calibration', path.join(dir, 'calib'), '--per-channel']);
+  const seconds = (Date.now() - t0) / 1000;
+  const before = fs.statSync(PPOCR).size, after = fs.statSync(q).size;
+  console.log(`# ppocr_det: ${before} B -> ${after} B (${(after / before).toFixed(3)}x) in ${seconds.toFixed(1)} s`);
+  assert.ok(after < 0.4 * before, `quantized size ${after} B vs ${before} B\n${log}`);
+  const ref = await runBoth(PPOCR, path.join(dir, 'check'), [['x']]);
+  const { ours, theirs, asWritten, names } = await runBoth(q, path.join(dir, 'check'), [['x']]);
+  for (const name of names) {
+    const a = ours[name].data, b = theirs[name].data, c = asWritten[name].data, f = ref.theirs[name].data;
+    assert.deepEqual(ours[name].dims, [1, 1, 640, 640]);
+    const errOurs = relL2(a, f);
+    // Text mask (probability > 0.3, PP-OCR's threshold) agreement with fp32 on an unseen page.
+    let same = 0;
+    for (let i = 0; i < f.length; i++) same += (a[i] > 0.3) === (f[i] > 0.3);
+    console.log(`# ppocr_det ${name}: relative L2 vs fp32 ours ${errOurs.toExponential(3)}, onnxruntime ${relL2(b, f).toExponential(3)}; ours vs onnxruntime unoptimized ${relL2(a, c).toExponential(3)}; text mask agreement ${(same / f.length).toFixed(4)}`);
+    assert.ok(relL2(a, c) <= 0.5 * errOurs + 1e-6, `ours vs onnxruntime (unoptimized) ${relL2(a, c)}, quantization error ${errOurs}`);
+    assert.ok(same / f.length > 0.95, `text mask agreement ${same / f.length}`);
+  }
+});

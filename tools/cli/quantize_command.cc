@@ -82,7 +82,11 @@ int QuantizeCommand::run() {
   o.auto_exclude = s.auto_mode;
   o.target = s.target;
   o.threads = s.threads;
-  o.log = [](const std::string& line) { std::printf("%s\n", line.c_str()); std::fflush(stdout); };
+  o.log = [t0](const std::string& line) {
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("[%6.1f s] %s\n", t, line.c_str());
+    std::fflush(stdout);
+  };
 
   std::vector<quant::Sample> samples;
   if (!s.calibration.empty()) {

@@ -417,13 +417,33 @@ void update_minmax(TensorStats& st, const Tensor& t) {
   st.dtype = t.dtype();
   if (t.dtype() != DataType::kFloat32) return;
   const float* d = t.data<float>();
-  for (int64_t i = 0, n = t.numel(); i < n; ++i) {
-    if (!std::isfinite(d[i])) {
-      st.finite = false;
-      continue;
+  const int64_t n = t.numel();
+  // Eight independent lanes so the compiler vectorizes; x - x is NaN exactly for NaN and infinities.
+  float mn[8], mx[8], bad[8];
+  for (int l = 0; l < 8; ++l) mn[l] = st.min, mx[l] = st.max, bad[l] = 0.0f;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) {
+      const float v = d[i + l];
+      mn[l] = v < mn[l] ? v : mn[l];
+      mx[l] = v > mx[l] ? v : mx[l];
+      bad[l] += v - v;
     }
-    st.min = std::min(st.min, d[i]);
-    st.max = std::max(st.max, d[i]);
+  for (; i < n; ++i) {
+    mn[0] = std::min(mn[0], d[i]);
+    mx[0] = std::max(mx[0], d[i]);
+    bad[0] += d[i] - d[i];
+  }
+  for (int l = 0; l < 8; ++l) {
+    st.min = std::min(st.min, mn[l]);
+    st.max = std::max(st.max, mx[l]);
+    if (!(bad[l] == 0.0f)) st.finite = false;
+  }
+  if (!st.finite) {  // exact range of the finite values, for the error message path only
+    st.min = std::numeric_limits<float>::infinity();
+    st.max = -st.min;
+    for (int64_t k = 0; k < n; ++k)
+      if (std::isfinite(d[k])) st.min = std::min(st.min, d[k]), st.max = std::max(st.max, d[k]);
   }
 }
 
@@ -1018,7 +1038,9 @@ Result<Model> quantize_model(const Model& model, const std::vector<Sample>& cali
     if (plan.nodes[i].quant && plan.nodes[i].kind == Kind::kDirect)
       plan.act[plan.nodes[i].out] = plan.act[plan.nodes[i].act_in[0]];
 
+  say(o, "ranges done; writing the " + std::string(o.format == Format::kQDQ ? "QDQ" : "QOperator") + " model");
   EI_ASSIGN_OR_RETURN(Model q, emit(prepared, plan, o));
+  say(o, "measuring the output error on the calibration set");
   EI_ASSIGN_OR_RETURN(auto ref_out, run_model(model, calibration, o.threads));
   {
     EI_ASSIGN_OR_RETURN(auto got, run_model(q, calibration, o.threads));
