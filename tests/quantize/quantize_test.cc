@@ -380,13 +380,15 @@ TEST(Quantize, CnnChainBothFormatsRunAndStayClose) {
       EXPECT_EQ(count_op(qm, "QLinearMatMul"), 1);
       EXPECT_EQ(count_op(qm, "Conv") + count_op(qm, "Add") + count_op(qm, "MatMul"), 0);
       EXPECT_EQ(qm.opset("com.microsoft"), 1);
-      // Only at the entry and after the Relu (no integer form in QOperator, kept in float).
-      EXPECT_EQ(count_op(qm, "QuantizeLinear"), 2);
+      // uint8: only at the entry (the Relu folds into the first QLinearConv's output range); int8
+      // (symmetric, negatives kept): also after the Relu, which stays float in QOperator.
+      EXPECT_EQ(count_op(qm, "QuantizeLinear"), md.act == DataType::kUint8 ? 1 : 2);
       EXPECT_EQ(count_op(qm, "MaxPool"), 1);  // on uint8/int8 directly
     } else {
       EXPECT_EQ(count_op(qm, "Conv"), 2);
       EXPECT_GT(count_op(qm, "QuantizeLinear"), 5);
     }
+    EXPECT_EQ(count_op(qm, "Relu"), md.act == DataType::kUint8 ? 0 : 1);
     // The measured error equals the one reported, and 8-bit quantization of ~8 layers stays within a
     // few percent (each 8-bit step contributes about 1/255 of its range).
     const double err = rel_err(fp, qm, calib);

@@ -548,6 +548,10 @@ struct Plan {
   std::vector<NodePlan> nodes;      // per node of the prepared model
   std::set<int> keep_float;         // node indices kept in float (excluded / auto)
   std::map<int, QParams> act;       // activation value id -> params
+  // Relu/Clip(0, c) folded into the quantization of their producer's output (uint8 only): the
+  // activation's output id -> the producer's output id, whose range is clamped to [0, c].
+  std::map<int, int> alias;
+  std::map<int, float> clamp_hi;
 };
 
 int count_quantized(const Plan& p) {
@@ -614,7 +618,8 @@ Result<Model> emit_qdq(const Model& src, const Plan& plan, const QuantizeOptions
       const int id = n.inputs[k];
       if (id < 0) continue;
       if (act && (id == np.weight || id == np.bias) && k >= 1) continue;
-      auto it = dq_of.find(id);
+      auto al = plan.alias.find(id);
+      auto it = dq_of.find(al != plan.alias.end() && act ? al->second : id);
       if (it != dq_of.end()) n.inputs[k] = it->second;
     }
     if (!act || np.weight < 0) continue;
@@ -960,6 +965,56 @@ Result<Model> quantize_model(const Model& model, const std::vector<Sample>& cali
   Plan plan;
   plan.keep_float = user_keep;
   for (const Node& n : g.nodes) plan.nodes.push_back(plan_node(prepared, n, o));
+  // Relu and Clip(0, c) right after a quantized op (its only reader): with uint8 activations the
+  // producer's output is quantized with the activation's range [0, max] (zero point 0), which is the
+  // activation itself, so quantized readers skip it (onnxruntime's quantizer does the same).
+  if (o.activations == DataType::kUint8) {
+    std::vector<int> uses(g.values.size(), 0);
+    for (const Node& n : g.nodes)
+      for (int i : n.inputs)
+        if (i >= 0) ++uses[static_cast<size_t>(i)];
+    for (int out : g.outputs) uses[static_cast<size_t>(out)] += 2;
+    std::map<int, int> producer;
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      for (int out : g.nodes[i].outputs)
+        if (out >= 0) producer[out] = static_cast<int>(i);
+    auto scalar = [&](int id, float* v) {
+      if (id < 0 || !is_float_init(g, id) || val(g, id).initializer.numel() != 1) return false;
+      *v = val(g, id).initializer.data<float>()[0];
+      return true;
+    };
+    for (size_t r = 0; r < g.nodes.size(); ++r) {
+      const Node& n = g.nodes[r];
+      if (!n.domain.empty() || (n.op_type != "Relu" && n.op_type != "Clip") || user_keep.count(static_cast<int>(r)) ||
+          n.inputs.empty() || n.inputs[0] < 0 || !single_output(n))
+        continue;
+      float hi = std::numeric_limits<float>::infinity();
+      if (n.op_type == "Clip") {
+        float lo_v = 0;
+        if (prepared.opset("") < 11) {
+          lo_v = n.attrs.get_float("min", -std::numeric_limits<float>::infinity());
+          hi = n.attrs.get_float("max", hi);
+        } else {
+          if (n.inputs.size() < 2 || !scalar(n.inputs[1], &lo_v)) continue;
+          if (n.inputs.size() >= 3 && n.inputs[2] >= 0 && !scalar(n.inputs[2], &hi)) continue;
+        }
+        if (lo_v != 0.0f || !(hi > 0.0f)) continue;
+      }
+      const int y = n.inputs[0];
+      auto pr = producer.find(y);
+      if (pr == producer.end() || uses[static_cast<size_t>(y)] != 1) continue;
+      const NodePlan& pp = plan.nodes[static_cast<size_t>(pr->second)];
+      if (!pp.quant || pp.kind == Kind::kDirect || pp.out != y || user_keep.count(pr->second)) continue;
+      plan.nodes[r].quant = false;
+      plan.alias[n.outputs[0]] = y;
+      plan.clamp_hi[y] = hi;
+    }
+    for (NodePlan& np : plan.nodes)
+      for (int& a : np.act_in) {
+        auto it = plan.alias.find(a);
+        if (it != plan.alias.end()) a = it->second;
+      }
+  }
   std::vector<int> needed;
   {
     std::set<int> s;
@@ -1024,6 +1079,11 @@ Result<Model> quantize_model(const Model& model, const std::vector<Sample>& cali
                                                        : entropy_threshold(*st.hist);
       lo = std::max(lo, -t);
       hi = std::min(hi, t);
+    }
+    auto ch = plan.clamp_hi.find(id);
+    if (ch != plan.clamp_hi.end()) {  // a folded Relu/Clip: its output range
+      lo = 0.0f;
+      hi = std::max(0.0f, std::min(hi, ch->second));
     }
     QParams p;
     p.dtype = o.activations;
