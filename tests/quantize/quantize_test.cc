@@ -355,6 +355,49 @@ TEST(Quantize, DynamicMatMulAndGemmWithinScaleDerivedBound) {
   }
 }
 
+TEST(Quantize, EntropyAndPercentileClipRareOutliers) {
+  // 10 samples of 64x32 values in [-1, 1] with one outlier of +-50 each: populated histograms.
+  const Model fp = matmul_model();
+  GraphBuilder b(13);
+  b.input("x", {64, 32}).initializer("w", random_f32({32, 16}, 21)).node("MatMul", {"x", "w"}, {"y"}).output("y");
+  const Model m = b.build();
+  std::vector<Sample> calib;
+  for (int i = 0; i < 10; ++i) {
+    Tensor x = random_f32({64, 32}, 1000 + static_cast<uint32_t>(i));
+    x.data<float>()[(i * 97) % 2048] = (i % 2 ? 50.0f : -50.0f);
+    calib.push_back({{"x", x}});
+  }
+  QuantizeOptions mm;
+  auto qm = quantize_model(m, calib, mm);
+  ASSERT_TRUE(qm.is_ok());
+  const float minmax_scale = init(*qm, "x_scale")->data<float>()[0];
+  EXPECT_NEAR(minmax_scale, 100.0f / 255.0f, 1e-3);
+  for (Method method : {Method::kPercentile, Method::kEntropy}) {
+    QuantizeOptions o;
+    o.method = method;
+    o.percentile = 99.9;
+    auto q = quantize_model(m, calib, o);
+    ASSERT_TRUE(q.is_ok());
+    const float sx = init(*q, "x_scale")->data<float>()[0];
+    // Percentile 99.9 lands in the dense part; the KL search starts at 128 of 2048 bins (max / 16).
+    EXPECT_LT(sx, minmax_scale / (method == Method::kPercentile ? 20 : 8))
+        << (method == Method::kPercentile ? "percentile" : "entropy");
+    EXPECT_GT(sx, 1.5f / 255.0f);  // the dense part [-1, 1] is kept
+    // Rows without the outlier: the scale-derived bound holds; the outlier's row is clipped.
+    const Tensor ref = run(m, calib[0])[0], got = run(*q, calib[0])[0];
+    const Tensor& x = calib[0].at("x");
+    const Tensor& w = m.graph.values[static_cast<size_t>(m.graph.find_value("w"))].initializer;
+    Bound bd{32, max_abs(w), 1.0, sx / 2, max_scale(*q, "w") / 2, 0, 0};
+    for (int64_t r = 1; r < 64; ++r) {  // row 0 holds sample 0's outlier (index 0)
+      for (int64_t c = 0; c < 16; ++c) {
+        const int64_t i = r * 16 + c;
+        EXPECT_LE(std::fabs(got.data<float>()[i] - ref.data<float>()[i]), bd.value() * (1 + 1e-5) + 1e-6);
+      }
+    }
+    EXPECT_GT(std::fabs(x.data<float>()[0]), 49.0f);
+  }
+}
+
 // --------------------------------------------------------------------------------------- chains
 TEST(Quantize, CnnChainBothFormatsRunAndStayClose) {
   const Model fp = cnn_model();
