@@ -489,6 +489,23 @@ TEST(Quantize, ExcludedNodesStayFloat) {
   EXPECT_NE(r.status().message().find("Conv_0"), std::string::npos) << r.status().message();
 }
 
+TEST(Quantize, OpTypesLimitWhatIsQuantized) {
+  const Model fp = cnn_model();
+  const auto calib = samples_for("x", {1, 3, 12, 12}, 2, 750, 0.0f, 1.0f);
+  QuantizeOptions o;
+  o.op_types = {"Conv"};
+  QuantizeReport rep;
+  auto q = quantize_model(fp, calib, o, &rep);
+  ASSERT_TRUE(q.is_ok()) << q.status().to_string();
+  EXPECT_EQ(rep.quantized_nodes, 2);
+  EXPECT_EQ(count_op(*q, "QuantizeLinear"), 4);  // inputs and outputs of the two Convs, nothing else
+  EXPECT_EQ(count_op(*q, "Relu"), 1);
+  o.op_types = {"Softmax"};
+  auto bad = quantize_model(fp, calib, o);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.status().message().find("--op-types 'Softmax'"), std::string::npos) << bad.status().message();
+}
+
 TEST(Quantize, AutoKeepsTheMostSensitiveLayersUntilTheTargetIsMet) {
   // The second conv reads a tensor with one huge outlier channel: quantizing it per tensor hurts.
   Model fp = cnn_model();

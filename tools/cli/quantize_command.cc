@@ -17,7 +17,7 @@ struct QuantizeCommand::State {
   std::string in, out, calibration, format = "qdq", activations = "uint8", weights = "int8", method = "minmax";
   bool per_channel = false, dynamic = false, auto_mode = false;
   double percentile = 99.99, target = 0.01;
-  std::vector<std::string> exclude;
+  std::vector<std::string> exclude, op_types;
   int threads = 1;
 };
 
@@ -38,6 +38,7 @@ QuantizeCommand::QuantizeCommand(CLI::App& app) : st_(std::make_unique<State>())
       ->check(CLI::IsMember({"minmax", "percentile", "entropy"}));
   s.cmd->add_option("--percentile", s.percentile, "Percentile of |x| for --method percentile (default 99.99)");
   s.cmd->add_option("--exclude", s.exclude, "Node names to keep in float")->expected(1, -1);
+  s.cmd->add_option("--op-types", s.op_types, "Quantize only these op types (e.g. Conv MatMul)")->expected(1, -1);
   s.cmd->add_flag("--auto", s.auto_mode, "Keep the most sensitive layers in float until --target is met");
   s.cmd->add_option("--target", s.target, "--auto: largest relative L2 error of the outputs (default 0.01)");
   s.cmd->add_flag("--dynamic", s.dynamic, "MatMul/Gemm weights int8, activations quantized at run time (no calibration)");
@@ -78,6 +79,7 @@ int QuantizeCommand::run() {
                                       : quant::Method::kMinMax;
   o.percentile = s.percentile;
   o.exclude = s.exclude;
+  o.op_types = s.op_types;
   o.dynamic = s.dynamic;
   o.auto_exclude = s.auto_mode;
   o.target = s.target;

@@ -467,10 +467,16 @@ bool single_output(const Node& n) {
   return true;
 }
 
+const char* const kQuantizableOps[] = {"Conv",      "MatMul",  "Gemm",    "Add",     "Mul",     "Concat",
+                                       "GlobalAveragePool", "AveragePool", "Sigmoid", "LeakyRelu", "Relu",
+                                       "Clip",      "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Flatten",
+                                       "MaxPool",   "Resize"};
+
 NodePlan plan_node(const Model& m, const Node& n, const QuantizeOptions& o) {
   NodePlan p;
   const Graph& g = m.graph;
   if (!n.domain.empty() || has_subgraph(n) || !single_output(n)) return p;
+  if (!o.op_types.empty() && std::find(o.op_types.begin(), o.op_types.end(), n.op_type) == o.op_types.end()) return p;
   const bool qop = o.format == Format::kQOperator;
   const std::string& op = n.op_type;
   auto in = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : -1; };
@@ -809,7 +815,8 @@ Result<Model> emit_dynamic(const Model& src, const std::set<int>& keep_float, co
   for (size_t i = 0; i < orig.size(); ++i) {
     Node& n = orig[i];
     auto in = [&](size_t k) { return k < n.inputs.size() ? n.inputs[k] : -1; };
-    const bool mm = n.op_type == "MatMul", gemm = n.op_type == "Gemm";
+    const bool wanted = o.op_types.empty() || std::find(o.op_types.begin(), o.op_types.end(), n.op_type) != o.op_types.end();
+    const bool mm = wanted && n.op_type == "MatMul", gemm = wanted && n.op_type == "Gemm";
     bool ok = n.domain.empty() && (mm || gemm) && single_output(n) && in(0) >= 0 && is_float_init(g, in(1)) &&
               val(g, in(1)).initializer.rank() == 2;
     if (ok && gemm) ok = n.attrs.get_int("transA", 0) == 0 && (in(2) < 0 || is_float_init(g, in(2)));
@@ -910,6 +917,17 @@ Result<Model> quantize_model(const Model& model, const std::vector<Sample>& cali
     return invalid_argument("--percentile must be in (0, 100]");
   if (o.auto_exclude && !(o.target > 0)) return invalid_argument("--target must be a positive relative error");
   if (o.dynamic && o.auto_exclude) return invalid_argument("--auto needs static quantization (not --dynamic)");
+  for (const std::string& t : o.op_types) {
+    bool known = false;
+    for (const char* k : kQuantizableOps) known |= t == k;
+    if (o.dynamic) known = t == "MatMul" || t == "Gemm";
+    if (!known) {
+      std::string list;
+      for (const char* k : kQuantizableOps) list += (list.empty() ? "" : ", ") + std::string(k);
+      return invalid_argument("--op-types '" + t + "' is not an op type edgeinfer quantize handles (" +
+                              (o.dynamic ? std::string("MatMul, Gemm with --dynamic") : list) + ")");
+    }
+  }
   if (!o.dynamic && calibration.empty())
     return invalid_argument("static quantization needs calibration samples (--calibration DIR), or use --dynamic");
   rep.original_opset = model.opset("");

@@ -34,6 +34,7 @@ struct QuantizeOptions {
   Method method = Method::kMinMax;
   double percentile = 99.99;
   std::vector<std::string> exclude;         // node names kept in float
+  std::vector<std::string> op_types;        // only these op types are quantized (empty: every supported one)
   bool dynamic = false;
   bool auto_exclude = false;                // --auto: keep the most sensitive layers in float
   double target = 0.01;                     // --auto: largest relative L2 error of the model outputs
