@@ -165,7 +165,7 @@ for (const m of [...smallModels(), ...goldenModels()]) {
         if (theirs[name].type !== 'float32') { assert.deepEqual([...a], [...b], `${label} ${name}`); continue; }
         const errOurs = relL2(a, ref.ours[name].data), errOrt = relL2(b, f);
         const c = asWritten[name].data;
-        console.log(`# ${m.name} ${label} ${name}: relative L2 vs fp32 ours ${errOurs.toExponential(3)} onnxruntime ${errOrt.toExponential(3)}, ours vs ort ${relL2(a, b).toExponential(3)}, vs ort unoptimized ${relL2(a, c).toExponential(3)} max ${maxAbs(a, c).toExponential(3)}`);
+        console.log(`${m.name} ${label} ${name}: relative L2 vs fp32 ours ${errOurs.toExponential(3)} onnxruntime ${errOrt.toExponential(3)}, ours vs ort ${relL2(a, b).toExponential(3)}, vs ort unoptimized ${relL2(a, c).toExponential(3)} max ${maxAbs(a, c).toExponential(3)}`);
         if (m.singleLayer && flags.includes('qoperator')) {
           const step = smallestStep(a);
           assert.ok(maxAbs(a, b) <= step * 1.001, `${label} ${name}: max |ours - ort| ${maxAbs(a, b)} > one step ${step}`);
@@ -201,7 +201,7 @@ test('quantize ppocr_det (QDQ per-channel, 3 synthetic text pages): loads and ru
   const log = cli(['quantize', PPOCR, q, '--calibration', path.join(dir, 'calib'), '--per-channel']);
   const seconds = (Date.now() - t0) / 1000;
   const before = fs.statSync(PPOCR).size, after = fs.statSync(q).size;
-  console.log(`# ppocr_det: ${before} B -> ${after} B (${(after / before).toFixed(3)}x) in ${seconds.toFixed(1)} s`);
+  console.log(`ppocr_det: ${before} B -> ${after} B (${(after / before).toFixed(3)}x) in ${seconds.toFixed(1)} s`);
   assert.ok(after < 0.4 * before, `quantized size ${after} B vs ${before} B\n${log}`);
   const ref = await runBoth(PPOCR, path.join(dir, 'check'), [['x']]);
   const { ours, theirs, asWritten, names } = await runBoth(q, path.join(dir, 'check'), [['x']]);
@@ -212,7 +212,7 @@ test('quantize ppocr_det (QDQ per-channel, 3 synthetic text pages): loads and ru
     // Text mask (probability > 0.3, PP-OCR's threshold) agreement with fp32 on an unseen page.
     let same = 0;
     for (let i = 0; i < f.length; i++) same += (a[i] > 0.3) === (f[i] > 0.3);
-    console.log(`# ppocr_det ${name}: relative L2 vs fp32 ours ${errOurs.toExponential(3)}, onnxruntime ${relL2(b, f).toExponential(3)}; ours vs onnxruntime unoptimized ${relL2(a, c).toExponential(3)}; text mask agreement ${(same / f.length).toFixed(4)}`);
+    console.log(`ppocr_det ${name}: relative L2 vs fp32 ours ${errOurs.toExponential(3)}, onnxruntime ${relL2(b, f).toExponential(3)}; ours vs onnxruntime unoptimized ${relL2(a, c).toExponential(3)}; text mask agreement ${(same / f.length).toFixed(4)}`);
     assert.ok(relL2(a, c) <= 0.5 * errOurs + 1e-6, `ours vs onnxruntime (unoptimized) ${relL2(a, c)}, quantization error ${errOurs}`);
     assert.ok(same / f.length > 0.95, `text mask agreement ${same / f.length}`);
   }
