@@ -253,7 +253,8 @@ Status raise_opset(Model& m, int64_t target) {
                          std::to_string(target) + " for the quantized operators, and " + n.op_type +
                          " changed meaning at opset " + std::to_string(it->second) +
                          "; convert the model to opset " + std::to_string(target) +
-                         " first (e.g. onnx.version_converter) or quantize per tensor");
+                         " first (e.g. onnx.version_converter)" +
+                         (target == 13 && from >= 10 ? " or quantize per tensor (needs opset 10 only)" : ""));
     const bool axes_to_input = (n.op_type == "Squeeze" || n.op_type == "Unsqueeze" || n.op_type == "ReduceSum") && crosses(13);
     if (axes_to_input) {
       if (const Attribute* a = n.attrs.find("axes")) {
