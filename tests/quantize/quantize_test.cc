@@ -566,6 +566,30 @@ TEST(Quantize, ShapeArithmeticAndIntegerTensorsAreLeftAlone) {
   }
 }
 
+TEST(Quantize, ConstantsSharedWithNonActivationInputsStayExact) {
+  // `six` is an activation input of the Mul (stored quantized there) and Clip's max (must stay float).
+  GraphBuilder b(13);
+  b.input("x", {2, 8})
+      .initializer("six", Tensor::from_vector<float>({}, {6.0f}))
+      .initializer("zero", Tensor::from_vector<float>({}, {0.0f}))
+      .node("Mul", {"x", "six"}, {"m"})
+      .node("Clip", {"m", "zero", "six"}, {"y"})
+      .output("y");
+  const Model fp = b.build();
+  const auto calib = samples_for("x", {2, 8}, 2, 1100, -2.0f, 2.0f);
+  QuantizeOptions o;
+  o.activations = DataType::kInt8;  // no Relu/Clip folding: the Clip node stays
+  auto q = quantize_model(fp, calib, o);
+  ASSERT_TRUE(q.is_ok()) << q.status().to_string();
+  const Node* clip = nullptr;
+  for (const Node& n : q->graph.nodes)
+    if (n.op_type == "Clip") clip = &n;
+  ASSERT_NE(clip, nullptr);
+  EXPECT_EQ(q->graph.values[static_cast<size_t>(clip->inputs[2])].name, "six");
+  EXPECT_EQ(q->graph.values[static_cast<size_t>(clip->inputs[1])].name, "zero");
+  EXPECT_NE(q->graph.find_value("six_quantized"), -1);  // the Mul's copy
+}
+
 // --------------------------------------------------------------------------------------- opsets
 TEST(Quantize, RaisingTheOpsetConvertsChangedOps) {
   GraphBuilder b(11);

@@ -626,7 +626,13 @@ Result<Model> emit_qdq(const Model& src, const Plan& plan, const QuantizeOptions
       if (id < 0) continue;
       if (act && (id == np.weight || id == np.bias) && k >= 1) continue;
       auto al = plan.alias.find(id);
-      auto it = dq_of.find(al != plan.alias.end() && act ? al->second : id);
+      const int src = al != plan.alias.end() && act ? al->second : id;
+      // Quantized nodes read the dequantized value on their activation inputs only (not on a shape,
+      // scales or min/max input that happens to be quantized for another node); other nodes read it
+      // for computed tensors (as onnxruntime's QDQ graphs do), never for constants.
+      if (act ? std::find(np.act_in.begin(), np.act_in.end(), src) == np.act_in.end() : val(g, id).is_initializer)
+        continue;
+      auto it = dq_of.find(src);
       if (it != dq_of.end()) n.inputs[k] = it->second;
     }
     if (!act || np.weight < 0) continue;
