@@ -118,7 +118,7 @@ int QuantizeCommand::run() {
   std::printf("opset:       %lld%s\n", static_cast<long long>(rep.opset),
               rep.opset != rep.original_opset ? (" (raised from " + std::to_string(rep.original_opset) + ")").c_str() : "");
   std::printf("quantized:   %d node(s)%s\n", rep.quantized_nodes,
-              rep.quantized_nodes == 0 ? " (no supported op on float tensors: the output is the input model)" : "");
+              rep.quantized_nodes == 0 ? " (no supported op on float tensors)" : "");
   std::printf("excluded:    %zu node(s)%s\n", rep.excluded.size(), rep.excluded.empty() ? "" : ":");
   for (const auto& n : rep.excluded) std::printf("  %s\n", n.c_str());
   if (s.auto_mode) {
