@@ -6,6 +6,8 @@
 #   4. models/prepare.sh                  real models + onnxruntime-node 1.30 golden outputs
 #   5. golden model tests                 build/native/edgeinfer_model_tests (1 and 2 threads)
 #      model bundle tests                 build/native/edgeinfer_bundle_tests (needs models/cache for ppocr_det)
+#      quantize tests                     build/native/edgeinfer_quantize_tests; node --test tests/quantize/
+#                                         (onnxruntime-node runs edgeinfer quantize's output; PP-OCRv4 det)
 #   6. wasm build (3 variants)            tools/build_wasm.sh, plus test binaries for simd and baseline
 #   7. the same unit/kernel/op suites in wasm under Node (simd and baseline variants)
 #   8. JS tests (node --test)             the Embind module of all three variants vs onnxruntime-node,
@@ -80,6 +82,14 @@ if bash models/prepare.sh >"$LOG_DIR/prepare.log" 2>&1; then
   build/native/edgeinfer_bundle_tests --gtest_brief=1 2>&1 | tee "$LOG_DIR/bundle-tests.log" | tail -12
   [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "model bundle tests"
   count_gtest "$LOG_DIR/bundle-tests.log"
+
+  stage "quantize tests (edgeinfer quantize: every mode in our runtime; onnxruntime-node runs the output)"
+  build/native/edgeinfer_quantize_tests --gtest_brief=1 2>&1 | tee "$LOG_DIR/quantize-tests.log" | tail -8
+  [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "quantize tests"
+  count_gtest "$LOG_DIR/quantize-tests.log"
+  node --test tests/quantize/ 2>&1 | tee "$LOG_DIR/quantize-node-tests.log" | grep -E '^# (tests|pass|fail)|^not ok|^# ppocr' | tail -12
+  [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "quantize tests (onnxruntime-node)"
+  count_node "$LOG_DIR/quantize-node-tests.log"
 else
   tail -20 "$LOG_DIR/prepare.log"
   fail_stage "models/prepare.sh"

@@ -3,6 +3,7 @@
 //   edgeinfer run MODEL --input NAME=FILE.npy ... --output-dir DIR [--threads N]
 //   edgeinfer bench MODEL [--shape NAME=1x3x224x224 ...] [--threads N] [--warmup N] [--runs N] [--json] [--profile]
 //   edgeinfer bundle pack|keygen|sign|verify|diff|gate ...   (bundle/commands.cc)
+//   edgeinfer quantize IN.onnx OUT.onnx --calibration DIR [...]   (quantize_command.cc, tools/quantize/)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -30,6 +31,7 @@
 #include "bench_util.h"
 #include "bundle/commands.h"
 #include "bundle/files.h"
+#include "quantize_command.h"
 #include "runtime/session.h"
 
 namespace edgeinfer {
@@ -401,11 +403,13 @@ int main(int argc, char** argv) {
   bench->add_flag("--profile", profile, "Time every node; print time per op type and the slowest nodes");
 
   edgeinfer::bundle::BundleCommands bundle(app);
+  edgeinfer::QuantizeCommand quantize(app);
 
   CLI11_PARSE(app, argc, argv);
   if (info->parsed()) return edgeinfer::cmd_info(model, as_json);
   if (run->parsed()) return edgeinfer::cmd_run(model, inputs, out_dir, threads, !no_optimize);
   if (bench->parsed()) return edgeinfer::cmd_bench(model, shapes, threads, warmup, runs, as_json, !no_optimize, profile);
   if (bundle.parsed()) return bundle.run();
+  if (quantize.parsed()) return quantize.run();
   return 1;
 }
