@@ -3,6 +3,8 @@
 #   1. tools/setup.sh                     Debian packages and npm dev dependencies
 #   2. native build (Release)             core, CLI, GoogleTest suites
 #   3. native unit, kernel and op tests   build/native/edgeinfer_tests; tests/wasm/ninja_settled_test.sh
+#      int8 evaluation (node --test tests/int8/)  MNIST CNN accuracy in the CLI vs onnxruntime-node, data export,
+#                                         a stand-in QDQ model through the accuracy script (seconds)
 #   4. models/prepare.sh                  real models + onnxruntime-node 1.30 golden outputs
 #   5. golden model tests                 build/native/edgeinfer_model_tests (1 and 2 threads)
 #      model bundle tests                 build/native/edgeinfer_bundle_tests (needs models/cache for ppocr_det)
@@ -68,6 +70,11 @@ else
   fail_stage "tests/wasm/ninja_settled_test.sh"
 fi
 tail -1 "$LOG_DIR/ninja-settled.log"
+
+stage "int8 evaluation: MNIST CNN accuracy (native CLI vs onnxruntime-node), data export"
+node --test tests/int8/ 2>&1 | tee "$LOG_DIR/int8-tests.log" | grep -E '^# (tests|pass|fail)|^not ok' | tail -10
+[ "${PIPESTATUS[0]}" = 0 ] || fail_stage "int8 evaluation tests"
+count_node "$LOG_DIR/int8-tests.log"
 
 stage "models: real models and onnxruntime-node goldens"
 if bash models/prepare.sh >"$LOG_DIR/prepare.log" 2>&1; then
