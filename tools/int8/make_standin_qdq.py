@@ -7,9 +7,15 @@ QuantizeLinear/DequantizeLinear pair after every Relu, MaxPool and the Gemm.
 
     /usr/bin/python3 tools/int8/make_standin_qdq.py [--per-channel] [OUT.onnx]
         default OUT: <int8 cache>/mnist/mnist_cnn.standin_qdq.onnx
+    /usr/bin/python3 tools/int8/make_standin_qdq.py --weights-only IN.onnx OUT.onnx
 
 Needs the calibration digits (models/mnist/train_mnist.py --data-only). Specific to the MNIST graph: the
 activation ranges come from the numpy forward pass of train_mnist.py.
+
+--weights-only works on any model: every float weight (initializer of rank >= 2) read as the weight of a
+Conv, Gemm or MatMul becomes int8 symmetric + DequantizeLinear (per output channel from opset 13, per
+tensor below, where DequantizeLinear has no axis); activations stay float. A plumbing stand-in for the
+benchmark and the det agreement script, not a quantization recipe.
 """
 import glob
 import os
@@ -33,7 +39,65 @@ def u8_params(lo, hi):
     return np.float32(scale), np.uint8(np.clip(round(-lo / scale), 0, 255))
 
 
+def weights_only(src_path, out):
+    model = onnx.load(src_path)
+    g = model.graph
+    opset = max([o.version for o in model.opset_import if o.domain in ("", "ai.onnx")] or [0])
+    inits = {t.name: t for t in g.initializer}
+    # Weights held by Constant nodes (paddle2onnx writes them so) count as initializers here.
+    const_nodes = {}
+    for n in g.node:
+        if n.op_type == "Constant" and len(n.attribute) == 1 and n.attribute[0].name == "value":
+            const_nodes[n.output[0]] = n
+            inits.setdefault(n.output[0], n.attribute[0].t)
+    targets = {}
+    for n in g.node:
+        if n.op_type in ("Conv", "Gemm", "MatMul") and len(n.input) > 1 and n.input[1] in inits:
+            t = inits[n.input[1]]
+            if t.data_type == TensorProto.FLOAT and len(t.dims) >= 2:
+                # Output-channel axis of the weight: Conv 0, MatMul 1 (K x N), Gemm 0 with transB else 1.
+                trans_b = any(a.name == "transB" and a.i for a in n.attribute)
+                axis = 0 if n.op_type == "Conv" or (n.op_type == "Gemm" and trans_b) else len(t.dims) - 1
+                targets.setdefault(n.input[1], axis)
+    per_axis = opset >= 13
+    new_nodes = []
+    for name, axis in targets.items():
+        w = numpy_helper.to_array(inits[name]).astype(np.float32)
+        if per_axis:
+            red = tuple(i for i in range(w.ndim) if i != axis)
+            s = np.maximum(np.abs(w).max(axis=red) / 127.0, 1e-12).astype(np.float32)
+            shape = [1] * w.ndim
+            shape[axis] = -1
+            q = np.clip(np.round(w / s.reshape(shape)), -127, 127).astype(np.int8)
+            zp = np.zeros(s.shape, np.int8)
+        else:
+            s = np.float32(max(np.abs(w).max() / 127.0, 1e-12))
+            q = np.clip(np.round(w / s), -127, 127).astype(np.int8)
+            zp = np.int8(0)
+        if name in const_nodes:
+            g.node.remove(const_nodes[name])
+        else:
+            g.initializer.remove(inits[name])
+        g.initializer.extend([numpy_helper.from_array(q, name + "_quantized"), numpy_helper.from_array(np.asarray(s), name + "_scale"),
+                              numpy_helper.from_array(np.asarray(zp), name + "_zero_point")])
+        attrs = {"axis": axis} if per_axis else {}
+        new_nodes.append(helper.make_node("DequantizeLinear", [name + "_quantized", name + "_scale", name + "_zero_point"], [name],
+                                          name=name + "_DequantizeLinear", **attrs))
+    nodes = new_nodes + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    if opset < 10:
+        sys.exit("make_standin_qdq.py: %s has opset %d; DequantizeLinear needs 10" % (src_path, opset))
+    onnx.save(model, out)
+    print("wrote %s (%d bytes): %d weights int8 %s" % (out, os.path.getsize(out), len(targets), "per channel" if per_axis else "per tensor"))
+
+
 def main():
+    if "--weights-only" in sys.argv[1:]:
+        rest = [a for a in sys.argv[1:] if a != "--weights-only"]
+        if len(rest) != 2:
+            sys.exit("usage: make_standin_qdq.py --weights-only IN.onnx OUT.onnx")
+        return weights_only(*rest)
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     per_channel = "--per-channel" in sys.argv[1:]
     out = args[0] if args else os.path.join(int8_data.CACHE, "mnist", "mnist_cnn.standin_qdq.onnx")
