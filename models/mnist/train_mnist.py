@@ -19,6 +19,7 @@ single-threaded BLAS, so runs give the same weights.
 Exports (see models/int8_data.py for the cache location and the file pattern):
     <cache>/mnist/calibration/input_<i>.npy   100 training digits (every 80th training sample), 1x1x28x28
     <cache>/mnist/heldout_x.npy               2000x1x28x28 float32;  heldout_y.npy: 2000 int64 labels
+    <cache>/mnist/bench_input.npy             the first 64 held-out digits, 64x1x28x28 (benchmark input)
 """
 import os
 import sys
@@ -215,6 +216,7 @@ def export_data(x, y, train_idx, held_idx):
     n = int8_data.write_calibration(os.path.join(d, "calibration"), [{"input": x[i:i + 1]} for i in cal])
     np.save(os.path.join(d, "heldout_x.npy"), x[held_idx])
     np.save(os.path.join(d, "heldout_y.npy"), y[held_idx])
+    np.save(os.path.join(d, "bench_input.npy"), x[held_idx[:64]])
     print("exported %d calibration files and %d held-out digits to %s" % (n, len(held_idx), d))
 
 
