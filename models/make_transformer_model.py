@@ -18,7 +18,7 @@ Weights: seeded (20261204) normal with std 1/sqrt(fan_in) (attention that is not
 order 1 like a trained encoder's), biases N(0, 0.02), LayerNorm gamma 1 + N(0, 0.1), beta N(0, 0.05).
 Default size: 2 layers, seq 128 at run time, hidden 256, 4 heads, FFN 1024: 1.58 M parameters, 6.3 MB.
 
-Calibration (models/int8_data.py): <cache>/transformer/calibration/x_<i>.npy, 16 inputs 1x128x256, N(0, 1).
+Calibration (models/int8_data.py): <cache>/transformer/calibration/<i>/x.npy, 16 inputs 1x128x256, N(0, 1).
 """
 import argparse
 import json

@@ -17,7 +17,7 @@ Training: He init, Adam (lr 3e-3 x 0.8 per epoch), batch 32, 10 epochs, softmax 
 single-threaded BLAS, so runs give the same weights.
 
 Exports (see models/int8_data.py for the cache location and the file pattern):
-    <cache>/mnist/calibration/input_<i>.npy   100 training digits (every 80th training sample), 1x1x28x28
+    <cache>/mnist/calibration/<i>/input.npy   100 training digits (every 80th training sample), 1x1x28x28
     <cache>/mnist/heldout_x.npy               2000x1x28x28 float32;  heldout_y.npy: 2000 int64 labels
     <cache>/mnist/bench_input.npy             the first 64 held-out digits, 64x1x28x28 (benchmark input)
 """

@@ -53,9 +53,12 @@ test('int8 plumbing: data export, stand-in QDQ model, accuracy drop within 1 poi
     const env = { ...process.env, EDGEINFER_INT8_CACHE: cache };
     let r = spawnSync(PY, [path.join(ROOT, 'models/mnist/train_mnist.py'), '--data-only'], { env, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const cal = fs.readdirSync(path.join(cache, 'mnist', 'calibration'));
-    assert.equal(cal.length, 100);
-    assert.ok(cal.every((f) => /^input_\d+\.npy$/.test(f)), cal.slice(0, 3).join(','));
+    // The layout `edgeinfer quantize --calibration DIR` reads: DIR/<sample>/<input>.npy.
+    const calDir = path.join(cache, 'mnist', 'calibration');
+    const cal = fs.readdirSync(calDir).sort((a, b) => a - b);
+    assert.deepEqual(cal, Array.from({ length: 100 }, (_, i) => String(i)));
+    for (const s of cal) assert.deepEqual(fs.readdirSync(path.join(calDir, s)), ['input.npy']);
+    assert.deepEqual(readNpy(path.join(calDir, '0', 'input.npy')).dims, [1, 1, 28, 28]);
     const y = readNpy(path.join(cache, 'mnist', 'heldout_y.npy'));
     assert.deepEqual(Array.from(y.data, Number), Array.from(data.labels));
     const x = readNpy(path.join(cache, 'mnist', 'heldout_x.npy'));

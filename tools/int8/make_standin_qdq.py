@@ -17,7 +17,6 @@ Conv, Gemm or MatMul becomes int8 symmetric + DequantizeLinear (per output chann
 tensor below, where DequantizeLinear has no axis); activations stay float. A plumbing stand-in for the
 benchmark and the det agreement script, not a quantization recipe.
 """
-import glob
 import os
 import sys
 
@@ -104,10 +103,10 @@ def main():
     src = onnx.load(os.path.join(ROOT, "models", "mnist", "mnist_cnn.onnx"))
     p = {t.name: numpy_helper.to_array(t) for t in src.graph.initializer}
     cal_dir = os.path.join(int8_data.CACHE, "mnist", "calibration")
-    files = sorted(glob.glob(os.path.join(cal_dir, "input_*.npy")))
-    if not files:
+    digits = int8_data.read_calibration(cal_dir, "input")
+    if not digits:
         sys.exit("make_standin_qdq.py: no calibration digits in %s (run models/mnist/train_mnist.py --data-only)" % cal_dir)
-    x = np.concatenate([np.load(f) for f in files])
+    x = np.concatenate(digits)
     logits, (_, a1, _, p1, _, a2, _, p2, _, _) = train_mnist.forward(p, x, keep=True)
     r1, r2 = np.maximum(a1, 0), np.maximum(a2, 0)
     act = {"input": u8_params(x.min(), x.max()), "relu1": u8_params(0, r1.max()),

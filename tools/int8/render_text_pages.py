@@ -5,9 +5,9 @@ int8 evaluation: a calibration set and a separate evaluation set, with the word 
     /usr/bin/python3 tools/int8/render_text_pages.py [--calibration 16] [--eval 8] [--size 640]
 
 Writes (cache: models/int8_data.py; file pattern: int8_data.CALIBRATION_FILE):
-    <cache>/ppocr_det/calibration/x_<i>.npy      1x3xSxS float32
-    <cache>/ppocr_det/eval/x_<i>.npy             1x3xSxS float32 (other pages: other seeds)
-    <cache>/ppocr_det/eval/boxes.json            per page: word boxes [x0, y0, x1, y1] in pixels
+    <cache>/ppocr_det/calibration/<i>/x.npy      1x3xSxS float32
+    <cache>/ppocr_det/eval/<i>/x.npy             1x3xSxS float32 (other pages: other seeds)
+    <cache>/ppocr_det/eval/boxes.json            per page: its file and word boxes [x0, y0, x1, y1] in pixels
     <cache>/ppocr_det/eval/page_<i>.png, calibration/page_<i>.png   the rendered pages, for looking at
 
 Preprocessing as PaddleOCR's det (tools/infer/predict_det.py): the image as OpenCV reads it (BGR), /255,
