@@ -18,7 +18,8 @@ Weights: seeded (20261204) normal with std 1/sqrt(fan_in) (attention that is not
 order 1 like a trained encoder's), biases N(0, 0.02), LayerNorm gamma 1 + N(0, 0.1), beta N(0, 0.05).
 Default size: 2 layers, seq 128 at run time, hidden 256, 4 heads, FFN 1024: 1.58 M parameters, 6.3 MB.
 
-Calibration (models/int8_data.py): <cache>/transformer/calibration/<i>/x.npy, 16 inputs 1x128x256, N(0, 1).
+Calibration (models/int8_data.py): <cache>/transformer/calibration/<i>/x.npy, 16 inputs 1x128x256, N(0, 1);
+<cache>/transformer/eval/<i>/x.npy: 4 other such inputs for tools/int8/output_agreement.mjs.
 """
 import argparse
 import json
@@ -132,6 +133,10 @@ def main():
         samples = [{"x": crng.standard_normal((1, a.seq, a.hidden)).astype(np.float32)} for _ in range(a.calibration)]
         d = os.path.join(int8_data.model_dir("transformer"), "calibration")
         print("wrote %d calibration inputs to %s" % (int8_data.write_calibration(d, samples), d))
+        erng = np.random.default_rng(SEED + 2)
+        samples = [{"x": erng.standard_normal((1, a.seq, a.hidden)).astype(np.float32)} for _ in range(4)]
+        d = os.path.join(int8_data.model_dir("transformer"), "eval")
+        print("wrote %d evaluation inputs to %s" % (int8_data.write_calibration(d, samples), d))
 
 
 if __name__ == "__main__":

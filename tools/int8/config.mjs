@@ -21,3 +21,12 @@ export function loadInt8Config(file = DEFAULT_CONFIG) {
   }
   return out;
 }
+
+// `node tools/int8/config.mjs [CONFIG]`: one tab-separated line per pair (name, fp32, int8, calibration,
+// quantize args joined by spaces), for tools/int8_report.sh.
+if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
+  const pairs = loadInt8Config(process.argv[2] ? path.resolve(process.argv[2]) : DEFAULT_CONFIG);
+  for (const [name, p] of Object.entries(pairs)) {
+    console.log([name, p.fp32, p.int8, p.calibration || '', p.quantizeArgs.join(' ')].join('\t'));
+  }
+}
