@@ -5,6 +5,7 @@ with numpy only, and writes it as ONNX; exports calibration and held-out data fo
     /usr/bin/python3 models/mnist/train_mnist.py               train (~1.5 min CPU, 1 core), write
                                                                models/mnist/mnist_cnn.onnx, export data
     /usr/bin/python3 models/mnist/train_mnist.py --data-only   only export the data (seconds)
+    /usr/bin/python3 models/mnist/train_mnist.py --model-out F  train, write the model to F instead
 
 Data: the package's src/digits/<d>.json hold 784 floats in [0,1] per sample (28x28, row-major). The
 samples are numbered globally in file order, digit 0's samples first, then digit 1's, ... (0..9999).
@@ -223,14 +224,16 @@ def export_data(x, y, train_idx, held_idx):
 def main():
     x, y = load_digits()
     train_idx, held_idx = split(len(x))
-    if "--data-only" not in sys.argv[1:]:
+    args = sys.argv[1:]
+    model_path = args[args.index("--model-out") + 1] if "--model-out" in args else MODEL_PATH
+    if "--data-only" not in args:
         rng = np.random.default_rng(SEED)
         t0 = time.time()
         p = train(x[train_idx], y[train_idx], rng)
         print("trained in %.0f s; held-out accuracy %.4f (%d samples)"
               % (time.time() - t0, accuracy(p, x[held_idx], y[held_idx]), len(held_idx)))
-        save_onnx(p, MODEL_PATH)
-        print("wrote %s (%d bytes)" % (MODEL_PATH, os.path.getsize(MODEL_PATH)))
+        save_onnx(p, model_path)
+        print("wrote %s (%d bytes)" % (model_path, os.path.getsize(model_path)))
     export_data(x, y, train_idx, held_idx)
 
 
