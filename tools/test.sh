@@ -3,11 +3,11 @@
 #   1. tools/setup.sh                     Debian packages and npm dev dependencies
 #   2. native build (Release)             core, CLI, GoogleTest suites
 #   3. native unit, kernel and op tests   build/native/edgeinfer_tests; tests/wasm/ninja_settled_test.sh
-#      int8 evaluation (node --test tests/int8/)  MNIST CNN accuracy in the CLI vs onnxruntime-node, data export,
-#                                         a stand-in QDQ model through the accuracy script (seconds)
 #   4. models/prepare.sh                  real models + onnxruntime-node 1.30 golden outputs
 #   5. golden model tests                 build/native/edgeinfer_model_tests (1 and 2 threads)
 #      model bundle tests                 build/native/edgeinfer_bundle_tests (needs models/cache for ppocr_det)
+#      int8 evaluation (node --test tests/int8/)  MNIST CNN accuracy in the CLI vs onnxruntime-node, data export,
+#                                         stand-in QDQ model through the accuracy script, rendered pages through det
 #   6. wasm build (3 variants)            tools/build_wasm.sh, plus test binaries for simd and baseline
 #   7. the same unit/kernel/op suites in wasm under Node (simd and baseline variants)
 #   8. JS tests (node --test)             the Embind module of all three variants vs onnxruntime-node,
@@ -71,11 +71,6 @@ else
 fi
 tail -1 "$LOG_DIR/ninja-settled.log"
 
-stage "int8 evaluation: MNIST CNN accuracy (native CLI vs onnxruntime-node), data export"
-node --test tests/int8/ 2>&1 | tee "$LOG_DIR/int8-tests.log" | grep -E '^# (tests|pass|fail)|^not ok' | tail -10
-[ "${PIPESTATUS[0]}" = 0 ] || fail_stage "int8 evaluation tests"
-count_node "$LOG_DIR/int8-tests.log"
-
 stage "models: real models and onnxruntime-node goldens"
 if bash models/prepare.sh >"$LOG_DIR/prepare.log" 2>&1; then
   stage "golden model tests"
@@ -91,6 +86,13 @@ else
   tail -20 "$LOG_DIR/prepare.log"
   fail_stage "models/prepare.sh"
 fi
+
+# int8 evaluation (seconds): MNIST accuracy and logits vs onnxruntime-node, calibration data export, the
+# accuracy script on a stand-in QDQ model, det metrics, rendered text pages through PP-OCRv4 det.
+stage "int8 evaluation: MNIST CNN accuracy, data export, rendered pages through PP-OCRv4 det"
+node --test tests/int8/ 2>&1 | tee "$LOG_DIR/int8-tests.log" | grep -E '^# (tests|pass|fail)|^not ok' | tail -10
+[ "${PIPESTATUS[0]}" = 0 ] || fail_stage "int8 evaluation tests"
+count_node "$LOG_DIR/int8-tests.log"
 
 stage "wasm build (three variants; test binaries for simd and baseline)"
 if bash tools/build_wasm.sh --jobs "$JOBS" simd-threads >"$LOG_DIR/wasm-build.log" 2>&1 &&
