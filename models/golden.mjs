@@ -278,11 +278,13 @@ function specTensor(name, spec, seed) {
   }
 }
 
-function testModels() {
-  if (!fs.existsSync(TEST_MODELS)) return [];
-  return fs.readdirSync(TEST_MODELS).filter((f) => f.endsWith('.onnx')).sort().map((f) => {
+// Models with a NAME.inputs.json next to them: the committed models/test/ ones (golden `test_NAME`) and the
+// larger generated ones in cache/generated/ (make_transformer_model.py; golden `gen_NAME`).
+function testModels(dir = TEST_MODELS, prefix = 'test') {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort().map((f) => {
     const name = f.replace(/\.onnx$/, '');
-    const spec = JSON.parse(fs.readFileSync(path.join(TEST_MODELS, `${name}.inputs.json`), 'utf8'));
+    const spec = JSON.parse(fs.readFileSync(path.join(dir, `${name}.inputs.json`), 'utf8'));
     const cases = {};
     for (const [caseName, inputs] of Object.entries(spec.cases)) {
       cases[caseName] = async () => Object.fromEntries(Object.entries(inputs).map(
@@ -290,7 +292,7 @@ function testModels() {
     }
     // A model's inputs.json may widen the tolerance (quantized models: int_atol 1, since requantization
     // may round one unit differently from onnxruntime).
-    return { name: `test_${name}`, file: path.join(TEST_MODELS, f), note: `models/test/${f}`, cases,
+    return { name: `${prefix}_${name}`, file: path.join(dir, f), note: `models/${path.relative(HERE, dir)}/${f}`, cases,
              tolerance: spec.tolerance };
   });
 }
@@ -349,7 +351,8 @@ async function makeGolden(m) {
 async function main() {
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1].split(',')) : null;
-  const models = [...(await realModels()), ...testModels()].filter((m) => !only || only.has(m.name));
+  const models = [...(await realModels()), ...testModels(), ...testModels(path.join(CACHE, 'generated'), 'gen')]
+    .filter((m) => !only || only.has(m.name));
   fs.mkdirSync(GOLDEN, { recursive: true });
   for (const m of models) await makeGolden(m);
   console.log(`golden: ${models.length} models in ${GOLDEN}`);

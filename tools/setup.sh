@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   cmake ninja-build g++ clang libclang-rt-14-dev
   libgtest-dev libbenchmark-dev libsimde-dev nlohmann-json3-dev libcli11-dev libssl-dev
-  emscripten python3-onnx python3-numpy
+  emscripten python3-onnx python3-numpy python3-pil fonts-dejavu-core fonts-liberation
   chromium firefox-esr
 )
 missing=()

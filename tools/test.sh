@@ -8,6 +8,8 @@
 #      model bundle tests                 build/native/edgeinfer_bundle_tests (needs models/cache for ppocr_det)
 #      quantize tests                     build/native/edgeinfer_quantize_tests; node --test tests/quantize/
 #                                         (onnxruntime-node runs edgeinfer quantize's output; PP-OCRv4 det)
+#      int8 evaluation (node --test tests/int8/)  MNIST CNN accuracy in the CLI vs onnxruntime-node, data export,
+#                                         stand-in QDQ model through the accuracy script, rendered pages through det
 #   6. wasm build (3 variants)            tools/build_wasm.sh, plus test binaries for simd and baseline
 #   7. the same unit/kernel/op suites in wasm under Node (simd and baseline variants)
 #   8. JS tests (node --test)             the Embind module of all three variants vs onnxruntime-node,
@@ -94,6 +96,13 @@ else
   tail -20 "$LOG_DIR/prepare.log"
   fail_stage "models/prepare.sh"
 fi
+
+# int8 evaluation (seconds): MNIST accuracy and logits vs onnxruntime-node, calibration data export, the
+# accuracy script on a stand-in QDQ model, det metrics, rendered text pages through PP-OCRv4 det.
+stage "int8 evaluation: MNIST CNN accuracy, data export, rendered pages through PP-OCRv4 det"
+node --test tests/int8/ 2>&1 | tee "$LOG_DIR/int8-tests.log" | grep -E '^# (tests|pass|fail)|^not ok' | tail -10
+[ "${PIPESTATUS[0]}" = 0 ] || fail_stage "int8 evaluation tests"
+count_node "$LOG_DIR/int8-tests.log"
 
 stage "wasm build (three variants; test binaries for simd and baseline)"
 if bash tools/build_wasm.sh --jobs "$JOBS" simd-threads >"$LOG_DIR/wasm-build.log" 2>&1 &&

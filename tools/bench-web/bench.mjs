@@ -4,6 +4,12 @@
 //   node tools/bench-web/bench.mjs [--models a,b] [--threads 1,2] [--runs N] [--warmup-seconds S]
 //                                  [--min-seconds S] [--variant simd-threads] [--out FILE] [--verbose]
 //   node tools/bench-web/bench.mjs --report build/bench-web/results.json     (re-print a saved run's table)
+//   node tools/bench-web/bench.mjs --int8 [--int8-config tools/int8/models.json] [--models mnist_cnn,...] ...
+//
+// --int8: for each (fp32, int8) model pair of the int8 config, per thread count: our fp32, our int8,
+// onnxruntime-web's int8 and onnxruntime-web's fp32 (context), each in a fresh browser as above; prints the
+// p50 ratios ours-int8/ours-fp32 and ours-int8/ort-int8 (and ort-int8/ort-fp32), and the max abs
+// difference of the two runtimes' int8 outputs. Pairs whose files are missing are listed and skipped.
 //
 // For each model x threads x runtime, a fresh Chromium with a fresh profile (so no HTTP or wasm code
 // cache carries over) opens tools/bench-web/index.html and measures, in the page:
@@ -24,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { startServer, ROOT } from './server.mjs';
+import { loadInt8Config, DEFAULT_CONFIG as INT8_CONFIG } from '../int8/config.mjs';
 
 const MODELS = {
   ppocr_det: { golden: 'ppocr_det', shape: '1x3x640x640' },
@@ -37,16 +44,18 @@ function usage(msg) {
   if (msg) console.error(`bench.mjs: ${msg}`);
   console.error('usage: bench.mjs [--models ' + Object.keys(MODELS).join(',') + '] [--threads 1,2] [--runs N]\n' +
     '                 [--warmup-seconds S] [--min-seconds S] [--max-runs N] [--variant simd-threads] [--out FILE]\n' +
-    '                 [--no-verify] [--verbose]  |  --report results.json');
+    '                 [--no-verify] [--verbose]  |  --report results.json\n' +
+    '       bench.mjs --int8 [--int8-config tools/int8/models.json] [--models mnist_cnn,...] [same options]');
   process.exit(2);
 }
 
 function parseArgs(argv) {
   const o = {
     models: Object.keys(MODELS), threads: [1, 2], runs: 30, warmupSeconds: 3, minSeconds: 2, maxRuns: 1000,
-    variant: 'simd-threads', out: path.join(ROOT, 'build', 'bench-web', 'results.json'), verbose: false,
-    chromium: process.env.CHROMIUM || '/usr/bin/chromium', verify: true,
+    variant: 'simd-threads', out: null, verbose: false,
+    chromium: process.env.CHROMIUM || '/usr/bin/chromium', verify: true, int8: false, int8Config: INT8_CONFIG,
   };
+  let modelsGiven = false;
   for (let i = 0; i < argv.length; ++i) {
     let a = argv[i];
     let v;
@@ -63,7 +72,9 @@ function parseArgs(argv) {
       return n;
     };
     switch (a) {
-      case '--models': o.models = next().split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--models': o.models = next().split(',').map((s) => s.trim()).filter(Boolean); modelsGiven = true; break;
+      case '--int8': o.int8 = true; break;
+      case '--int8-config': o.int8Config = path.resolve(next()); break;
       case '--threads': o.threads = next().split(',').map((s) => Math.trunc(num(s.trim(), 1))); break;
       case '--runs': o.runs = Math.trunc(num(next(), 1)); break;
       case '--warmup-seconds': o.warmupSeconds = num(next(), 0); break;
@@ -79,7 +90,14 @@ function parseArgs(argv) {
       default: usage(`unknown argument '${argv[i]}'`);
     }
   }
-  for (const m of o.models) if (!MODELS[m]) usage(`unknown model '${m}' (known: ${Object.keys(MODELS).join(', ')})`);
+  o.out ||= path.join(ROOT, 'build', 'bench-web', o.int8 ? 'results-int8.json' : 'results.json');
+  if (o.int8 && !o.report) {
+    o.pairs = loadInt8Config(o.int8Config);
+    if (!modelsGiven) o.models = Object.keys(o.pairs);
+    for (const m of o.models) if (!o.pairs[m]) usage(`unknown int8 model '${m}' (in ${o.int8Config}: ${Object.keys(o.pairs).join(', ')})`);
+  } else if (!o.report) {
+    for (const m of o.models) if (!MODELS[m]) usage(`unknown model '${m}' (known: ${Object.keys(MODELS).join(', ')})`);
+  }
   if (!o.models.length || !o.threads.length) usage('nothing to run');
   if (!['simd-threads', 'simd', 'baseline'].includes(o.variant)) usage(`unknown variant '${o.variant}'`);
   return o;
@@ -267,18 +285,183 @@ function report(opts, results, verify, env) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// int8 mode: (fp32, int8) model pairs from tools/int8/models.json.
+
+const INT8_RUNS = [
+  { runtime: 'edgeinfer', precision: 'fp32' },
+  { runtime: 'edgeinfer', precision: 'int8' },
+  { runtime: 'ort', precision: 'int8' },
+  { runtime: 'ort', precision: 'fp32' },
+];
+const urlOf = (file) => {
+  const rel = path.relative(ROOT, file);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new Error(`${file} is outside the repository: the bench server cannot serve it`);
+  return '/' + rel.split(path.sep).join('/');
+};
+
+// The page's model config for one side of a pair: no golden outputs (int8 has none); inputs from the config.
+function int8ModelConfig(name, pair, precision) {
+  const file = precision === 'int8' ? pair.int8 : pair.fp32;
+  return { name: `${name}:${precision}`, url: urlOf(file), inputs: Object.fromEntries(Object.entries(pair.benchInputs).map(([k, f]) => [k, urlOf(f)])),
+    outputs: {} };
+}
+
+function int8Missing(pair) {
+  return [pair.fp32, pair.int8, ...Object.values(pair.benchInputs)].filter((f) => !fs.existsSync(f)).map((f) => path.relative(ROOT, f));
+}
+
+function reportInt8(opts, results, verify, env) {
+  const lines = [];
+  lines.push(`int8: edgeinfer (${opts.variant}) vs onnxruntime-web ${env.ortVersion} (wasm, SIMD, threaded, proxy off), ` +
+    `Chromium ${env.browserVersion}, headless, ${env.cpus} logical CPUs (${env.cpuModel}).`);
+  lines.push(`p50 in ms after ${opts.warmupSeconds} s warm-up, >= ${opts.runs} timed runs (>= ${opts.minSeconds} s). ` +
+    'Ratios < 1: the first is faster.');
+  lines.push('');
+  lines.push('| model | threads | ours fp32 | ours int8 | ORT int8 | ORT fp32 | ours int8 / ours fp32 | ours int8 / ORT int8 | ORT int8 / ORT fp32 | max abs diff int8 ours vs ORT |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|');
+  const find = (m, t, runtime, precision) => results.find((r) => r.pair === m && r.threads === t && r.runtime === runtime && r.precision === precision);
+  const p50 = (r) => (r && !r.error ? r.p50Ms : null);
+  const ratios = { selfSpeedup: {}, vsOrt: {} };
+  const errors = [];
+  for (const m of opts.models) {
+    if (verify[m] && verify[m].skipped) continue;
+    for (const t of opts.threads) {
+      const of = find(m, t, 'edgeinfer', 'fp32'), oi = find(m, t, 'edgeinfer', 'int8');
+      const ti = find(m, t, 'ort', 'int8'), tf = find(m, t, 'ort', 'fp32');
+      for (const r of [of, oi, ti, tf]) if (r && r.error) errors.push(`- ${m} ${r.runtime} ${r.precision} @${t}: failed in ${r.error.stage}: ${r.error.message}`);
+      const rs = ratio(p50(oi), p50(of)), rv = ratio(p50(oi), p50(ti)), ro = ratio(p50(ti), p50(tf));
+      if (rs != null) (ratios.selfSpeedup[t] ||= []).push(rs);
+      if (rv != null) (ratios.vsOrt[t] ||= []).push(rv);
+      const v = verify[m];
+      const diff = v && v.oursVsOrt ? fmtDiff(v.oursVsOrt.maxAbsDiff) : 'n/a';
+      const f = (r) => (r && r.error ? 'fail' : fmtMs(p50(r)));
+      lines.push(`| ${m} | ${t} | ${f(of)} | ${f(oi)} | ${f(ti)} | ${f(tf)} | ${fmtRatio(rs)} | ${fmtRatio(rv)} | ${fmtRatio(ro)} | ${diff} |`);
+    }
+  }
+  lines.push('');
+  const geo = { selfSpeedup: {}, vsOrt: {} };
+  for (const t of opts.threads) {
+    geo.selfSpeedup[t] = geomean(ratios.selfSpeedup[t] || []);
+    geo.vsOrt[t] = geomean(ratios.vsOrt[t] || []);
+    lines.push(`Geometric mean at ${t} thread(s): ours int8 / ours fp32 ${fmtRatio(geo.selfSpeedup[t])}, ` +
+      `ours int8 / ORT int8 ${fmtRatio(geo.vsOrt[t])} over ${(ratios.vsOrt[t] || []).length} model(s).`);
+  }
+  const skipped = opts.models.filter((m) => verify[m] && verify[m].skipped);
+  if (skipped.length) {
+    lines.push('');
+    lines.push('Skipped (files missing: run tools/int8_report.sh, or edit tools/int8/models.json):');
+    for (const m of skipped) lines.push(`- ${m}: ${verify[m].skipped.join(', ')}`);
+  }
+  for (const m of opts.models) {
+    const v = verify[m];
+    if (v && (v.edgeinferError || v.ortError || v.error)) {
+      const e = v.edgeinferError || v.ortError || { stage: 'browser', message: v.error };
+      errors.push(`- verify ${m} int8: ${v.edgeinferError ? 'edgeinfer' : v.ortError ? 'onnxruntime-web' : 'browser'} failed in ${e.stage}: ${e.message}`);
+    }
+  }
+  if (errors.length) {
+    lines.push('');
+    lines.push('Errors:');
+    lines.push(...errors);
+  }
+  return { text: lines.join('\n'), geomean: geo };
+}
+
+async function mainInt8(opts) {
+  const ortVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'onnxruntime-web', 'package.json'), 'utf8')).version;
+  const server = await startServer({ log: opts.verbose ? (m) => console.error(`[server] ${m}`) : null });
+  const env = {
+    date: new Date().toISOString(), ortVersion, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model?.trim(),
+    node: process.version, variant: opts.variant, browserVersion: 'unknown', int8Config: path.relative(ROOT, opts.int8Config),
+  };
+  try {
+    const b = await puppeteer.launch({ executablePath: opts.chromium, headless: true, args: CHROMIUM_ARGS });
+    env.browserVersion = (await b.version()).replace(/^[^/]*\//, '');
+    await b.close();
+  } catch (e) {
+    await server.close();
+    throw new Error(`cannot launch ${opts.chromium}: ${e.message}`);
+  }
+  const results = [];
+  const verify = {};
+  const started = Date.now();
+  try {
+    for (const m of opts.models) {
+      const pair = opts.pairs[m];
+      const missing = int8Missing(pair);
+      if (missing.length) {
+        verify[m] = { skipped: missing };
+        process.stderr.write(`[bench] ${m}: skipped, missing ${missing.join(', ')}\n`);
+        continue;
+      }
+      if (opts.verify) {
+        const t = Math.max(...opts.threads);
+        try {
+          verify[m] = await inFreshBrowser(opts, server.url, 'benchVerify',
+            { model: int8ModelConfig(m, pair, 'int8'), threads: t, variant: opts.variant }, 15 * 60000);
+        } catch (e) {
+          verify[m] = { error: String(e.message || e) };
+        }
+        const v = verify[m];
+        process.stderr.write(`[bench] ${m} int8: ${v.oursVsOrt ? `max abs diff ours vs ORT ${v.oursVsOrt.maxAbsDiff}`
+          : `no comparison: ${JSON.stringify(v.edgeinferError || v.ortError || v.error)}`}\n`);
+      }
+      for (const t of opts.threads) {
+        const order = (opts.threads.indexOf(t) + opts.models.indexOf(m)) % 2 ? INT8_RUNS.slice().reverse() : INT8_RUNS;
+        for (const { runtime, precision } of order) {
+          const cfg = {
+            runtime, variant: opts.variant, threads: t, runs: opts.runs, warmupSeconds: opts.warmupSeconds,
+            minSeconds: opts.minSeconds, maxRuns: opts.maxRuns, model: int8ModelConfig(m, pair, precision),
+          };
+          const load = os.loadavg()[0];
+          process.stderr.write(`[bench] ${m} ${runtime} ${precision} threads=${t} (load ${load.toFixed(2)}) ... `);
+          let r;
+          try {
+            r = await inFreshBrowser(opts, server.url, 'benchRun', cfg, 30 * 60000);
+          } catch (e) {
+            r = { runtime, threads: t, error: { stage: 'browser', message: String(e.message || e) } };
+          }
+          Object.assign(r, { pair: m, precision, loadAvgBefore: load });
+          delete r.timesMs;
+          results.push(r);
+          process.stderr.write(r.error ? `FAILED (${r.error.stage}): ${r.error.message}\n`
+            : `create ${fmtMs(r.createMs)} first ${fmtMs(r.firstMs)} p50 ${fmtMs(r.p50Ms)} p95 ${fmtMs(r.p95Ms)}\n`);
+        }
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  env.elapsedSeconds = Math.round((Date.now() - started) / 1000);
+  const { text, geomean: geo } = reportInt8(opts, results, verify, env);
+  console.log(text);
+  fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+  fs.writeFileSync(opts.out, JSON.stringify({
+    command: ['tools/bench_web.sh', ...process.argv.slice(2)].join(' '), env,
+    options: { int8: true, models: opts.models, threads: opts.threads, runs: opts.runs, warmupSeconds: opts.warmupSeconds,
+      minSeconds: opts.minSeconds, maxRuns: opts.maxRuns, variant: opts.variant },
+    geomean: geo, verify, results, table: text,
+  }, null, 1) + '\n');
+  console.error(`[bench] wrote ${path.relative(process.cwd(), opts.out) || opts.out} (${env.elapsedSeconds} s)`);
+  const failed = results.some((r) => r.error);
+  if (failed) process.exitCode = 1;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.report) {
     // Re-print the table of an earlier run.
     const saved = JSON.parse(fs.readFileSync(opts.report, 'utf8'));
-    console.log(report({ ...opts, ...saved.options }, saved.results, saved.verify, saved.env).text);
+    const rep = saved.options && saved.options.int8 ? reportInt8 : report;
+    console.log(rep({ ...opts, ...saved.options }, saved.results, saved.verify, saved.env).text);
     return;
   }
   const dist = path.join(ROOT, 'build', 'wasm-dist', opts.variant, 'edgeinfer.js');
   if (!fs.existsSync(dist)) throw new Error(`${path.relative(ROOT, dist)} is missing (tools/build_wasm.sh ${opts.variant})`);
   if (!fs.existsSync(opts.chromium)) throw new Error(`no Chromium at ${opts.chromium} (apt-get install chromium)`);
+  if (opts.int8) return mainInt8(opts);
   const models = Object.fromEntries(opts.models.map((m) => [m, modelConfig(m)]));
   const ortVersion = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'onnxruntime-web', 'package.json'), 'utf8')).version;
 

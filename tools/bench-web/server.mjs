@@ -23,6 +23,7 @@ const ALLOWED_PREFIXES = [
   '/build/wasm-dist/',
   '/node_modules/onnxruntime-web/dist/',
   '/models/cache/',
+  '/models/mnist/',
 ];
 
 const CONTENT_TYPES = {
