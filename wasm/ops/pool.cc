@@ -67,6 +67,12 @@ class PoolKernel : public Kernel {
                               });
       return Status::ok();
     }
+    if (is_max_ && g.rank == 2 && !indices) {
+      // Quantized (int8/uint8) 2-D MaxPool: max commutes with the monotone quantization, so QDQ models
+      // pool on integers; a tight loop without the generic one's bookkeeping.
+      if (x.dtype() == DataType::kUint8) return max_pool2d_int(ctx, g, x.data<uint8_t>(), y.data<uint8_t>());
+      if (x.dtype() == DataType::kInt8) return max_pool2d_int(ctx, g, x.data<int8_t>(), y.data<int8_t>());
+    }
     switch (x.dtype()) {
       case DataType::kFloat32: generic<float>(ctx, g, x.data<float>(), y.data<float>(), indices); break;
       case DataType::kInt8: generic<int8_t>(ctx, g, x.data<int8_t>(), y.data<int8_t>(), indices); break;
@@ -113,6 +119,37 @@ class PoolKernel : public Kernel {
       }
     }
     return g;
+  }
+
+  template <typename T>
+  Status max_pool2d_int(RunContext& ctx, const Geometry& g, const T* src, T* dst) const {
+    const int64_t ih = g.in[1], iw = g.in[2], oh = g.out[1], ow = g.out[2];
+    const int64_t in_plane = ih * iw, out_plane = oh * ow;
+    ctx.pool().parallel_for(g.planes, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, out_plane * g.k[1] * g.k[2])),
+                            [&](int64_t b, int64_t e) {
+      for (int64_t c = b; c < e; ++c) {
+        const T* xp = src + c * in_plane;
+        T* yp = dst + c * out_plane;
+        for (int64_t oy = 0; oy < oh; ++oy) {
+          const int64_t y0 = oy * g.s[1] - g.pb[1];
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            const int64_t x0 = ox * g.s[2] - g.pb[2];
+            T best = std::numeric_limits<T>::lowest();
+            for (int64_t ky = 0; ky < g.k[1]; ++ky) {
+              const int64_t iy = y0 + ky * g.d[1];
+              if (iy < 0 || iy >= ih) continue;
+              const T* row = xp + iy * iw;
+              for (int64_t kx = 0; kx < g.k[2]; ++kx) {
+                const int64_t ix = x0 + kx * g.d[2];
+                if (ix >= 0 && ix < iw && row[ix] > best) best = row[ix];
+              }
+            }
+            yp[oy * ow + ox] = best;
+          }
+        }
+      }
+    });
+    return Status::ok();
   }
 
   template <typename T>

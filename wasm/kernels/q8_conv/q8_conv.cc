@@ -86,14 +86,43 @@ void q8_conv(const ConvGeometry& g, const void* x, Q8Type x_type, int32_t x_zp, 
     uint8_t* panel = static_cast<uint8_t*>(scratch) + static_cast<size_t>(slot) * slot_bytes;
     uint8_t* res = panel + (kPanelPixels * k + 15) / 16 * 16;
     const uint8_t* xg = static_cast<const uint8_t*>(x) + (b * g.c_in + gi * cg) * I;
-    for (int64_t p = 0; p < np; ++p) {
-      uint8_t* row = panel + p * k;
-      for (int64_t kp = 0; kp < ks; ++kp) {
-        const int64_t off = plane_offset(g, p0 + p, kp);
-        if (off < 0)
-          for (int64_t c = 0; c < cg; ++c) row[c * ks + kp] = pad;
-        else
-          for (int64_t c = 0; c < cg; ++c) row[c * ks + kp] = xg[c * I + off];
+    if (g.nd == 2) {
+      // 2-D: walk the output pixels and kernel taps with plain increments (plane_offset's divisions
+      // cost more than the GEMM itself when the group has few channels).
+      const int64_t OW = g.out[1], IH = g.in[0], IW = g.in[1], KH = g.kernel[0], KW = g.kernel[1];
+      int64_t oy = p0 / OW, ox = p0 % OW;
+      for (int64_t p = 0; p < np; ++p) {
+        uint8_t* row = panel + p * k;
+        const int64_t iy0 = oy * g.stride[0] - g.pad_begin[0], ix0 = ox * g.stride[1] - g.pad_begin[1];
+        int64_t kp = 0;
+        for (int64_t ky = 0; ky < KH; ++ky) {
+          const int64_t iy = iy0 + ky * g.dilation[0];
+          const bool y_in = iy >= 0 && iy < IH;
+          for (int64_t kx = 0; kx < KW; ++kx, ++kp) {
+            const int64_t ix = ix0 + kx * g.dilation[1];
+            if (y_in && ix >= 0 && ix < IW) {
+              const uint8_t* src = xg + iy * IW + ix;
+              for (int64_t c = 0; c < cg; ++c) row[c * ks + kp] = src[c * I];
+            } else {
+              for (int64_t c = 0; c < cg; ++c) row[c * ks + kp] = pad;
+            }
+          }
+        }
+        if (++ox == OW) {
+          ox = 0;
+          ++oy;
+        }
+      }
+    } else {
+      for (int64_t p = 0; p < np; ++p) {
+        uint8_t* row = panel + p * k;
+        for (int64_t kp = 0; kp < ks; ++kp) {
+          const int64_t off = plane_offset(g, p0 + p, kp);
+          if (off < 0)
+            for (int64_t c = 0; c < cg; ++c) row[c * ks + kp] = pad;
+          else
+            for (int64_t c = 0; c < cg; ++c) row[c * ks + kp] = xg[c * I + off];
+        }
       }
     }
     Q8GemmOutput o = out;
@@ -101,9 +130,13 @@ void q8_conv(const ConvGeometry& g, const void* x, Q8Type x_type, int32_t x_zp, 
     if (o.fbias) o.fbias += gi * mg;
     q8_gemm_tile(cfg, 0, np, 0, mg, k, panel, x_type, k, packed + gi * per_group, res, mg, o);
     uint8_t* yg = static_cast<uint8_t*>(y) + ((b * g.c_out + gi * mg) * P + p0) * es;
-    for (int64_t m = 0; m < mg; ++m)
-      for (int64_t p = 0; p < np; ++p)
-        std::memcpy(yg + (m * P + p) * es, res + (p * mg + m) * es, es);
+    if (es == 1) {
+      for (int64_t m = 0; m < mg; ++m)
+        for (int64_t p = 0; p < np; ++p) yg[m * P + p] = res[p * mg + m];
+    } else {
+      for (int64_t m = 0; m < mg; ++m)
+        for (int64_t p = 0; p < np; ++p) std::memcpy(yg + (m * P + p) * es, res + (p * mg + m) * es, es);
+    }
   });
 }
 
