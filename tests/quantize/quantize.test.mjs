@@ -64,8 +64,7 @@ async function runBoth(model, sampleDir, specs) {
   const runArgs = ['run', model, ...inputs.flatMap((i) => ['--input', i])];
   cli([...runArgs, '--output-dir', out]);
   // Our runtime with the QDQ rewrite off runs the file as written, like onnxruntime unoptimized.
-  execFileSync(CLI, [...runArgs, '--output-dir', out + '-as-written'], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGEINFER_QDQ_REWRITE: '0' } });
+  cli([...runArgs, '--no-qdq-rewrite', '--output-dir', out + '-as-written']);
   const session = await ort.InferenceSession.create(model);
   const plain = await ort.InferenceSession.create(model, { graphOptimizationLevel: 'disabled' });
   const feeds = {};

@@ -217,7 +217,9 @@ TEST(Quantize, ConvEveryModeWithinScaleDerivedBound) {
     EXPECT_EQ(init(qm, "w"), nullptr);
     EXPECT_EQ(init(qm, "b"), nullptr);
     EXPECT_EQ(init(qm, "w_scale")->numel(), md.per_channel ? 8 : 1);
-    if (md.act == DataType::kInt8) EXPECT_EQ(get_int(*init(qm, "x_zero_point"), 0), 0);
+    if (md.act == DataType::kInt8) {
+      EXPECT_EQ(get_int(*init(qm, "x_zero_point"), 0), 0);
+    }
     if (md.format == Format::kQDQ) {
       EXPECT_EQ(count_op(qm, "Conv"), 1);
       EXPECT_EQ(count_op(qm, "QuantizeLinear"), 1);
@@ -738,7 +740,9 @@ TEST(QuantizeCli, EndToEndAndErrors) {
     EXPECT_NE(r.out.find("size:"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("quantized:"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("excluded:"), std::string::npos) << r.out;
-    if (flags.find("--auto") != std::string::npos) EXPECT_NE(r.out.find("kept in float"), std::string::npos) << r.out;
+    if (flags.find("--auto") != std::string::npos) {
+      EXPECT_NE(r.out.find("kept in float"), std::string::npos) << r.out;
+    }
     auto run = testing::run_cli("run " + d + "/q.onnx --input x=" + d + "/calib/0/x.npy --output-dir " + d + "/out");
     EXPECT_EQ(run.exit_code, 0) << run.out;
   }

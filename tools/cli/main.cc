@@ -215,12 +215,9 @@ int cmd_info(const std::string& path, bool as_json) {
 
 // ------------------------------------------------------------------------------------------ run
 int cmd_run(const std::string& path, const std::vector<std::string>& input_args, const std::string& out_dir,
-            int threads, bool optimize) {
+            const SessionOptions& opts) {
   auto bytes = read_file(path);
   if (!bytes.is_ok()) return fail(bytes.status());
-  SessionOptions opts;
-  opts.num_threads = threads;
-  opts.optimize = optimize;
   auto session = Session::create(bytes->data(), bytes->size(), opts);
   if (!session.is_ok()) return fail(session.status().with_context(path + ": "));
   Session& s = *session.value();
@@ -273,20 +270,19 @@ int cmd_run(const std::string& path, const std::vector<std::string>& input_args,
     std::printf("%-24s %-8s %-20s -> %s\n", name.c_str(), dtype_name(t.dtype()), shape_to_string(t.shape()).c_str(),
                 out_path.c_str());
   }
-  std::printf("inference: %.3f ms (%d thread%s)\n", run_ms, threads, threads == 1 ? "" : "s");
+  std::printf("inference: %.3f ms (%d thread%s)\n", run_ms, opts.num_threads, opts.num_threads == 1 ? "" : "s");
   return 0;
 }
 
 // ------------------------------------------------------------------------------------------ bench
-int cmd_bench(const std::string& path, const std::vector<std::string>& shape_args, int threads, int warmup, int runs,
-              bool as_json, bool optimize, bool profile) {
+int cmd_bench(const std::string& path, const std::vector<std::string>& shape_args, SessionOptions opts, int warmup,
+              int runs, bool as_json, bool profile) {
+  const int threads = opts.num_threads;
+  const bool optimize = opts.optimize;
   if (runs < 1) return fail(invalid_argument("--runs must be at least 1"));
   if (warmup < 0) return fail(invalid_argument("--warmup must be >= 0"));
   auto bytes = read_file(path);
   if (!bytes.is_ok()) return fail(bytes.status());
-  SessionOptions opts;
-  opts.num_threads = threads;
-  opts.optimize = optimize;
   // Kernels are wrapped in timers at creation, so the switch must be on before the session exists.
   op_profile_enable(profile);
   const auto t_create = Clock::now();
@@ -388,6 +384,9 @@ int main(int argc, char** argv) {
   run->add_option("-o,--output-dir", out_dir, "Directory for <output name>.npy files")->required();
   run->add_option("-t,--threads", threads, "Threads, including the caller")->check(CLI::Range(1, 256));
   run->add_flag("--no-optimize", no_optimize, "Disable graph optimizations");
+  bool no_qdq_rewrite = false;
+  const char* no_qdq_help = "Run QDQ models as written (dequantize, float op, quantize) instead of on integer operators";
+  run->add_flag("--no-qdq-rewrite", no_qdq_rewrite, no_qdq_help);
 
   std::vector<std::string> shapes;
   int warmup = 3, runs = 20;
@@ -399,6 +398,7 @@ int main(int argc, char** argv) {
   bench->add_option("--runs", runs, "Timed runs")->check(CLI::Range(1, 1000000));
   bench->add_flag("--json", as_json, "Machine-readable output");
   bench->add_flag("--no-optimize", no_optimize, "Disable graph optimizations");
+  bench->add_flag("--no-qdq-rewrite", no_qdq_rewrite, no_qdq_help);
   bool profile = false;
   bench->add_flag("--profile", profile, "Time every node; print time per op type and the slowest nodes");
 
@@ -407,8 +407,12 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (info->parsed()) return edgeinfer::cmd_info(model, as_json);
-  if (run->parsed()) return edgeinfer::cmd_run(model, inputs, out_dir, threads, !no_optimize);
-  if (bench->parsed()) return edgeinfer::cmd_bench(model, shapes, threads, warmup, runs, as_json, !no_optimize, profile);
+  edgeinfer::SessionOptions opts;
+  opts.num_threads = threads;
+  opts.optimize = !no_optimize;
+  opts.qdq_rewrite = !no_qdq_rewrite;
+  if (run->parsed()) return edgeinfer::cmd_run(model, inputs, out_dir, opts);
+  if (bench->parsed()) return edgeinfer::cmd_bench(model, shapes, opts, warmup, runs, as_json, profile);
   if (bundle.parsed()) return bundle.run();
   if (quantize.parsed()) return quantize.run();
   return 1;

@@ -1,8 +1,6 @@
 #include "runtime/session.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <mutex>
 
 #include "onnx/onnx_loader.h"
@@ -156,8 +154,7 @@ Result<std::unique_ptr<Session>> Session::create(Model model, const SessionOptio
   impl->model = std::move(model);
   if (options.optimize) {
     OptimizerOptions oo;
-    const char* env = std::getenv("EDGEINFER_QDQ_REWRITE");
-    oo.qdq_rewrite = options.qdq_rewrite && !(env && std::strcmp(env, "0") == 0);
+    oo.qdq_rewrite = options.qdq_rewrite;
     auto report = optimize_graph(impl->model.graph, impl->model.opsets, oo);
     if (!report.is_ok()) return report.status();
     impl->optimizer_report = *report;

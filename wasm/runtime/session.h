@@ -19,7 +19,7 @@ struct SessionOptions {
   int num_threads = 1;          // including the calling thread
   bool optimize = true;         // graph optimizations (folding, fusion, prepacking)
   // With optimize: QDQ node units (DQ -> op -> Q) become integer operators (runtime/qdq_rewrite.h).
-  // The environment variable EDGEINFER_QDQ_REWRITE=0 turns it off for every session.
+  // (`edgeinfer run/bench --no-qdq-rewrite`, Embind option qdqRewrite: false.)
   bool qdq_rewrite = true;
 };
 
