@@ -55,7 +55,7 @@ class ConvKernel final : public Kernel {
     if (w.dtype() != DataType::kFloat32 || w.rank() < 3) return;
     if (b && (b->dtype() != DataType::kFloat32 || b->rank() != 1 || b->dim(0) != w.dim(0))) return;
     w_shape_ = w.shape();
-    ConvGeometry g = weight_geometry(w.shape());
+    ConvGeometry g = conv_weight_geometry(attrs_, w.shape());
     if (g.group < 1 || w.dim(0) % g.group != 0) return;  // infer() reports it
     if (is_depthwise(g)) {
       dw_w_.assign(w.data<float>(), w.data<float>() + w.numel());
@@ -135,18 +135,6 @@ class ConvKernel final : public Kernel {
   bool copied_constant_input(int i) const override { return prepacked_ && (i == 1 || i == 2); }
 
  private:
-  // What packing needs comes from W alone: c_out, Cg and the kernel.
-  ConvGeometry weight_geometry(const Shape& w) const {
-    ConvGeometry g;
-    g.nd = static_cast<int>(w.size()) - 2;
-    g.group = attrs_.group;
-    g.c_out = w[0];
-    g.c_in = w[1] * attrs_.group;
-    g.kernel.assign(w.begin() + 2, w.end());
-    g.in = g.out = g.stride = g.dilation = g.pad_begin = std::vector<int64_t>(static_cast<size_t>(g.nd), 1);
-    return g;
-  }
-
   ConvAttrs attrs_;
   Activation act_;
   bool prepacked_ = false;

@@ -473,7 +473,7 @@ class QConvKernel final : public Kernel {
     const Tensor* wz = init.constant_input(w_zp_in());
     const Tensor* b = init.constant_input(bias_in());
     if ((init.has_input(w_zp_in()) && !wz) || (init.has_input(bias_in()) && !b)) return;
-    const ConvGeometry g = weight_geometry(w->shape());
+    const ConvGeometry g = conv_weight_geometry(attrs_, w->shape());
     if (g.group < 1 || g.c_out % g.group != 0) return;  // infer() reports it
     if (wz && (wz->dtype() != w->dtype() || wz->rank() > 1 || (wz->numel() != 1 && wz->numel() != g.c_out))) return;
     if (b && (b->dtype() != DataType::kInt32 || b->rank() != 1 || b->dim(0) != g.c_out)) return;
@@ -621,18 +621,6 @@ class QConvKernel final : public Kernel {
   }
 
  private:
-  // What packing needs comes from W alone: c_out, Cg and the kernel.
-  ConvGeometry weight_geometry(const Shape& w) const {
-    ConvGeometry g;
-    g.nd = static_cast<int>(w.size()) - 2;
-    g.group = attrs_.group;
-    g.c_out = w[0];
-    g.c_in = w[1] * attrs_.group;
-    g.kernel.assign(w.begin() + 2, w.end());
-    g.in = g.out = g.stride = g.dilation = g.pad_begin = std::vector<int64_t>(static_cast<size_t>(g.nd), 1);
-    return g;
-  }
-
   ConvAttrs attrs_;
   bool qlinear_;
   bool prepacked_ = false;

@@ -89,6 +89,17 @@ Result<ConvAttrs> parse_conv_attrs(const Attributes& attrs, bool transpose) {
   return a;
 }
 
+ConvGeometry conv_weight_geometry(const ConvAttrs& a, const Shape& w) {
+  ConvGeometry g;
+  g.nd = static_cast<int>(w.size()) - 2;
+  g.group = a.group;
+  g.c_out = w[0];
+  g.c_in = w[1] * a.group;
+  g.kernel.assign(w.begin() + 2, w.end());
+  g.in = g.out = g.stride = g.dilation = g.pad_begin = std::vector<int64_t>(static_cast<size_t>(g.nd), 1);
+  return g;
+}
+
 Result<ConvGeometry> conv_geometry(const ConvAttrs& a, const Shape& x, const Shape& w) {
   ConvGeometry g;
   EI_RETURN_IF_ERROR(common(a, x, w, &g));

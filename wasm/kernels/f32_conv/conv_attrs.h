@@ -23,6 +23,9 @@ struct ConvAttrs {
 Result<ConvAttrs> parse_conv_attrs(const Attributes& attrs, bool transpose);
 // Geometry of Conv from X and W shapes; errors name the mismatch.
 Result<ConvGeometry> conv_geometry(const ConvAttrs& a, const Shape& x, const Shape& w);
+// What weight packing needs, from W (c_out x Cg x kernel) alone: c_out, c_in, group and the kernel;
+// the spatial fields are placeholders (1), so kernels can pack before the input shape is known.
+ConvGeometry conv_weight_geometry(const ConvAttrs& a, const Shape& w);
 // Geometry of ConvTranspose (ConvGeometry.in = X spatial, .out = Y spatial, c_out = W[1] * group).
 Result<ConvGeometry> conv_transpose_geometry(const ConvAttrs& a, const Shape& x, const Shape& w);
 
