@@ -169,19 +169,25 @@ class QLinearLutKernel final : public Kernel {
   float alpha_;
 };
 
+// The pooling ops' inputs: X (int8/uint8, rank >= 3), x_scale, x_zp, y_scale, y_zp.
+Status check_pool_inputs(const InferContext& ctx) {
+  if (!ctx.has_input(0)) return invalid_model("input X is required");
+  const DataType t = ctx.input_dtype(0);
+  EI_RETURN_IF_ERROR(check_q8(t, "X"));
+  if (ctx.input_rank(0) < 3) return invalid_model("X must have rank >= 3, got " + shape_to_string(ctx.input_shape(0)));
+  EI_RETURN_IF_ERROR(check_scale(ctx, 1, "x_scale"));
+  EI_RETURN_IF_ERROR(check_scale(ctx, 3, "y_scale"));
+  EI_RETURN_IF_ERROR(check_zp(ctx, 2, t, "x_zero_point"));
+  return check_zp(ctx, 4, t, "y_zero_point");
+}
+
 // ---- QLinearGlobalAveragePool (X, x_scale, x_zp, y_scale, y_zp), channels_last
 class QLinearGlobalAvgKernel final : public Kernel {
  public:
   explicit QLinearGlobalAvgKernel(bool channels_last) : cl_(channels_last) {}
   Status infer(InferContext& ctx) override {
-    if (!ctx.has_input(0)) return invalid_model("input X is required");
+    EI_RETURN_IF_ERROR(check_pool_inputs(ctx));
     const DataType t = ctx.input_dtype(0);
-    EI_RETURN_IF_ERROR(check_q8(t, "X"));
-    if (ctx.input_rank(0) < 3) return invalid_model("X must have rank >= 3, got " + shape_to_string(ctx.input_shape(0)));
-    EI_RETURN_IF_ERROR(check_scale(ctx, 1, "x_scale"));
-    EI_RETURN_IF_ERROR(check_scale(ctx, 3, "y_scale"));
-    EI_RETURN_IF_ERROR(check_zp(ctx, 2, t, "x_zero_point"));
-    EI_RETURN_IF_ERROR(check_zp(ctx, 4, t, "y_zero_point"));
     Shape out = ctx.input_shape(0);
     for (size_t d = 1; d < out.size(); ++d)
       if (cl_ ? d + 1 < out.size() : d >= 2) out[d] = 1;
@@ -315,14 +321,8 @@ class QLinearAvgPoolKernel final : public Kernel {
       : node_(std::move(node)), inner_(std::move(inner)), cl_(cl) {}
 
   Status infer(InferContext& ctx) override {
-    if (!ctx.has_input(0)) return invalid_model("input X is required");
+    EI_RETURN_IF_ERROR(check_pool_inputs(ctx));
     const DataType t = ctx.input_dtype(0);
-    EI_RETURN_IF_ERROR(check_q8(t, "X"));
-    if (ctx.input_rank(0) < 3) return invalid_model("X must have rank >= 3, got " + shape_to_string(ctx.input_shape(0)));
-    EI_RETURN_IF_ERROR(check_scale(ctx, 1, "x_scale"));
-    EI_RETURN_IF_ERROR(check_scale(ctx, 3, "y_scale"));
-    EI_RETURN_IF_ERROR(check_zp(ctx, 2, t, "x_zero_point"));
-    EI_RETURN_IF_ERROR(check_zp(ctx, 4, t, "y_zero_point"));
     EI_ASSIGN_OR_RETURN(Layout l, layout(ctx.input_shape(0), ctx.num_threads()));
     ctx.request_scratch(l.total);
     Shape out = l.y_nchw;

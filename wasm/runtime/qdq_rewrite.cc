@@ -311,6 +311,18 @@ class Rewriter {
     if (tail.act >= 0) dead_[static_cast<size_t>(tail.act)] = true;
   }
 
+  // Node i becomes the com.microsoft integer op `op_type` writing the tail's quantized output.
+  bool become_contrib(size_t i, const char* op_type, std::vector<int> ins, const Tail& tail) {
+    Node& n = g_.nodes[i];
+    n.op_type = op_type;
+    n.domain = "com.microsoft";
+    n.inputs = std::move(ins);
+    n.outputs = {tail.out};
+    kill_tail(tail);
+    uses_contrib_ = true;
+    return true;
+  }
+
   std::string base_name(size_t i) const {
     const Node& n = g_.nodes[i];
     return n.name.empty() ? g_.values[static_cast<size_t>(n.outputs[0])].name : n.name;
@@ -506,14 +518,7 @@ class Rewriter {
     const std::string base = base_name(i);
     std::vector<int> ins = {a, qa.scale, zp_input(qa, base + "_a"), b, qb.scale, zp_input(qb, base + "_b"),
                             tail.y.scale, zp_input(tail.y, base + "_y")};
-    Node& n = g_.nodes[i];
-    n.op_type = qop;
-    n.domain = "com.microsoft";
-    n.inputs = std::move(ins);
-    n.outputs = {tail.out};
-    kill_tail(tail);
-    uses_contrib_ = true;
-    return true;
+    return become_contrib(i, qop, std::move(ins), tail);
   }
 
   // DQ(x) -> Sigmoid|LeakyRelu|GlobalAveragePool|AveragePool -> Q  ==>  the com.microsoft QLinear op
@@ -527,14 +532,7 @@ class Rewriter {
     if (!activation_dq(t.inputs[0], &qx, &x) || !find_tail(t, false, &tail) || qx.dtype != tail.y.dtype) return false;
     const std::string base = base_name(i);
     std::vector<int> ins = {x, qx.scale, zp_input(qx, base + "_x"), tail.y.scale, zp_input(tail.y, base + "_y")};
-    Node& n = g_.nodes[i];
-    n.op_type = qop;
-    n.domain = "com.microsoft";
-    n.inputs = std::move(ins);
-    n.outputs = {tail.out};
-    kill_tail(tail);
-    uses_contrib_ = true;
-    return true;
+    return become_contrib(i, qop, std::move(ins), tail);
   }
 
   // DQ(x0), DQ(x1), ... -> Concat -> Q  ==>  QLinearConcat(Y_scale, Y_zp, x0, s0, z0, ...)
@@ -554,14 +552,7 @@ class Rewriter {
       ins.push_back(qs[k].scale);
       ins.push_back(zp_input(qs[k], base + "_x" + std::to_string(k)));
     }
-    Node& n = g_.nodes[i];
-    n.op_type = "QLinearConcat";
-    n.domain = "com.microsoft";
-    n.inputs = std::move(ins);
-    n.outputs = {tail.out};
-    kill_tail(tail);
-    uses_contrib_ = true;
-    return true;
+    return become_contrib(i, "QLinearConcat", std::move(ins), tail);
   }
 
   // DQ(x) -> MaxPool|Reshape|Transpose|Flatten|Squeeze|Unsqueeze -> Q with the same scale and zero
