@@ -425,8 +425,9 @@ Model unary_model(const std::string& op, DataType dt) {
 }
 
 TEST(QdqRewrite, UnaryAndPoolToContribOps) {
-  const std::map<std::string, std::string> to = {{"Sigmoid", "QLinearSigmoid"},
-                                                 {"LeakyRelu", "QLinearLeakyRelu"},
+  // Sigmoid and LeakyRelu are elementwise: their DQ -> op -> Q becomes a lookup table.
+  const std::map<std::string, std::string> to = {{"Sigmoid", "Q8Lookup"},
+                                                 {"LeakyRelu", "Q8Lookup"},
                                                  {"GlobalAveragePool", "QLinearGlobalAveragePool"},
                                                  {"AveragePool", "QLinearAveragePool"}};
   for (const auto& entry : to)
@@ -435,7 +436,7 @@ TEST(QdqRewrite, UnaryAndPoolToContribOps) {
       const std::string op = entry.first, qop = entry.second;
       int n = 0;
       EXPECT_EQ(join(optimized_ops(unary_model(op, dt), true, &n)), "QuantizeLinear " + qop) << op;
-      EXPECT_EQ(n, 1);
+      EXPECT_EQ(n, qop == "Q8Lookup" ? 0 : 1);
       expect_same_results([&] { return unary_model(op, dt); }, {{"x", {2, 3, 6, 5}}}, 0.0f);
     }
 }
@@ -515,6 +516,112 @@ TEST(QdqRewrite, DataMovementOnIntegers) {
     EXPECT_EQ(n, 4);
     expect_same_results([&] { return movement_model(true, dt); }, {{"x", {1, 4, 6, 5}}}, 0.0f);
   }
+}
+
+// ---------------------------------------------------------------- lookup tables (runtime/q8_lookup_fusion.h)
+
+// Runs the model with and without the QDQ passes on 3 seeds of random inputs; outputs must be identical.
+void expect_identical_results(const std::function<Model()>& build, const std::map<std::string, Shape>& inputs) {
+  auto on = session(build(), true), off = session(build(), false);
+  ASSERT_TRUE(on && off);
+  for (uint32_t seed = 1; seed <= 3; ++seed) {
+    std::map<std::string, Tensor> feeds;
+    uint32_t k = 0;
+    for (const auto& [name, shape] : inputs) feeds[name] = random_f32(shape, seed * 101 + k++, -6.0f, 6.0f);
+    auto a = on->run(feeds), e = off->run(feeds);
+    ASSERT_TRUE(a.is_ok() && e.is_ok()) << a.status().to_string() << " / " << e.status().to_string();
+    ASSERT_EQ(a->size(), e->size());
+    for (size_t o = 0; o < a->size(); ++o) {
+      const Tensor& x = (*a)[o];
+      const Tensor& y = (*e)[o];
+      ASSERT_EQ(x.dtype(), y.dtype()) << "output " << o;
+      ASSERT_EQ(x.shape(), y.shape()) << "output " << o;
+      int64_t distinct = 0;
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        ASSERT_EQ(at(x, i), at(y, i)) << "output " << o << " element " << i << " seed " << seed;
+        distinct += at(y, i) != at(y, 0);
+      }
+      EXPECT_GT(distinct, 0) << "output " << o << " is constant";
+    }
+  }
+}
+
+int lookups(Model m) {
+  auto r = optimize_graph(m.graph, m.opsets, OptimizerOptions{});
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.is_ok() ? r->q8_lookups : -1;
+}
+
+// PP-OCR's learnable affine block and hardswish as a QDQ model writes them:
+// Q(x) -> DQ -> Mul DQ(w) -> Q -> DQ -> Add b -> Q -> DQ -> Add 3 -> Clip 0..6 -> Q -> DQ -> Mul (with the
+// Add b output) -> Q -> DQ -> Div 6 -> Q -> y, y also dequantized.
+// float_branch: the Add b output's DQ is also a graph output (a float value leaving the chain).
+// wide_constant: the Add 3 constant has shape [1, 1, 1, 1] (broadcasting x of rank 2 to rank 4).
+Model hardswish_chain(DataType dt, bool float_branch, bool wide_constant) {
+  GraphBuilder b(13);
+  const int z = dt == DataType::kInt8 ? -5 : 120;
+  b.input("x", {3, 17});
+  qdq(b, "x", "x", 0.05f, dt, z);
+  const_dq(b, "w", dt == DataType::kInt8 ? i8s(90) : u8s(200), f32s(0.01f), zp(dt, dt == DataType::kInt8 ? 0 : 128));
+  b.node("Mul", {"x_f", "w"}, {"m"});
+  qdq(b, "m", "m", 0.04f, dt, z);
+  b.initializer("bias", f32s(0.3f));
+  b.node("Add", {"m_f", "bias"}, {"a"});
+  qdq(b, "a", "a", 0.045f, dt, z);
+  b.initializer("three", wide_constant ? Tensor::from_vector<float>({1, 1, 1, 1}, {3.0f}) : f32s(3.0f));
+  b.node("Add", {"a_f", "three"}, {"a3"});
+  b.initializer("lo", f32s(0.0f)).initializer("hi", f32s(6.0f));
+  b.node("Clip", {"a3", "lo", "hi"}, {"r6"});
+  qdq(b, "r6", "r6", 6.0f / 255, dt, dt == DataType::kInt8 ? -128 : 0);
+  b.node("Mul", {"a_f", "r6_f"}, {"p"});
+  qdq(b, "p", "p", 0.2f, dt, z);
+  b.initializer("six", f32s(6.0f));
+  b.node("Div", {"p_f", "six"}, {"hs"});
+  quant(b, "hs", "y", 0.03f, dt, z);
+  b.initializer("y_dq_s", f32s(0.03f)).initializer("y_dq_z", zp(dt, z));
+  b.node("DequantizeLinear", {"y", "y_dq_s", "y_dq_z"}, {"y_f"});
+  b.output("y").output("y_f");
+  if (float_branch) b.output("a_f");
+  return b.build();
+}
+
+TEST(QdqRewrite, ElementwiseChainBecomesOneLookup) {
+  for (DataType dt : {DataType::kUint8, DataType::kInt8}) {
+    EXPECT_EQ(join(optimized_ops(hardswish_chain(dt, false, false), true)), "QuantizeLinear Q8Lookup DequantizeLinear");
+    // x's DQ, the 6 float ops, 5 Q and the 4 DQ between them; not the DQ of the output.
+    EXPECT_EQ(lookups(hardswish_chain(dt, false, false)), 16);
+    expect_identical_results([&] { return hardswish_chain(dt, false, false); }, {{"x", {3, 17}}});
+  }
+}
+
+TEST(QdqRewrite, LookupRegionStopsAtFloatValuesReadOutside) {
+  // a_f is a graph output: the chain splits at Q(a), whose value feeds that DQ and the second lookup.
+  EXPECT_EQ(join(optimized_ops(hardswish_chain(DataType::kUint8, true, false), true)),
+            "QuantizeLinear Q8Lookup Q8Lookup DequantizeLinear DequantizeLinear");
+  expect_identical_results([] { return hardswish_chain(DataType::kUint8, true, false); }, {{"x", {3, 17}}});
+}
+
+TEST(QdqRewrite, LookupKeepsTheBroadcastRank) {
+  // The [1,1,1,1] constant makes every value after it rank 4: the lookup's output is [1,1,3,17].
+  EXPECT_EQ(join(optimized_ops(hardswish_chain(DataType::kUint8, false, true), true)),
+            "QuantizeLinear Q8Lookup DequantizeLinear");
+  expect_identical_results([] { return hardswish_chain(DataType::kUint8, false, true); }, {{"x", {3, 17}}});
+}
+
+TEST(QdqRewrite, LookupNeedsOneElementConstants) {
+  // A per-channel multiplier is not a function of one 8-bit value: QLinearMul, not a lookup.
+  auto build = [] {
+    GraphBuilder b(13);
+    b.input("x", {2, 3, 4});
+    qdq(b, "x", "x", 0.05f, DataType::kUint8, 120);
+    const_dq(b, "w", Tensor::from_vector<uint8_t>({3, 1}, {20, 200, 130}), f32s(0.01f), u8s(128));
+    b.node("Mul", {"x_f", "w"}, {"m"});
+    quant(b, "m", "y", 0.04f, DataType::kUint8, 120);
+    b.output("y");
+    return b.build();
+  };
+  EXPECT_EQ(lookups(build()), 0);
+  EXPECT_EQ(join(optimized_ops(build(), true)), "QuantizeLinear QLinearMul");
 }
 
 // ---------------------------------------------------------------- session option and report

@@ -4,6 +4,7 @@
 // tables, as onnxruntime builds them), QLinearGlobalAveragePool (channels_last), QLinearConcat,
 // QLinearAveragePool. Inputs are in onnxruntime's order (scale, zero point after each tensor);
 // zero points are optional and default to 0 of the tensor's dtype.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -55,6 +56,20 @@ std::vector<int64_t> broadcast_index(const Shape& in, const Shape& out) {
     idx[static_cast<size_t>(o)] = off;
   }
   return idx;
+}
+
+// y[i] = table[x[i]] over n bytes, in chunks over the threads when n is large.
+void lookup_bytes(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n, ThreadPool& pool) {
+  constexpr int64_t kChunk = int64_t{1} << 16;
+  auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) y[i] = table[x[i]];
+  };
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  if (chunks < 2 || pool.num_threads() < 2) {
+    run(0, n);
+    return;
+  }
+  pool.parallel_for(chunks, 1, [&](int64_t b, int64_t e) { run(b * kChunk, std::min(n, e * kChunk)); });
 }
 
 // ---- QLinearAdd / QLinearMul (A, A_scale, A_zp?, B, B_scale, B_zp?, C_scale, C_zp?)
@@ -156,9 +171,8 @@ class QLinearLutKernel final : public Kernel {
         const float r = sigmoid_ ? 1.0f / (1.0f + std::exp(-f)) : (f >= 0 ? f : f * alpha_);
         lut[static_cast<uint8_t>(static_cast<T>(v))] = quantize_value<T>(r, qy.s(0), qy.z(0));
       }
-      const T* xd = x.data<T>();
-      T* y = ctx.output(0).data<T>();
-      for (int64_t i = 0; i < x.numel(); ++i) y[i] = lut[static_cast<uint8_t>(xd[i])];
+      lookup_bytes(reinterpret_cast<const uint8_t*>(lut), static_cast<const uint8_t*>(x.raw()),
+                   static_cast<uint8_t*>(ctx.output(0).raw()), x.numel(), ctx.pool());
       return 0;
     });
     return Status::ok();
@@ -167,6 +181,36 @@ class QLinearLutKernel final : public Kernel {
  private:
   bool sigmoid_;
   float alpha_;
+};
+
+// ---- Q8Lookup (domain com.edgeinfer): X (int8/uint8), Table (256 elements, int8/uint8) -> Y, with
+// Y[i] = Table[byte of X[i]] (int8 -128..-1 are bytes 128..255). The QDQ rewrite replaces elementwise
+// chains on one 8-bit tensor with it (runtime/q8_lookup_fusion.h). Attribute rank (default 0): Y has
+// X's shape with ones prepended up to that rank, as when the chain broadcast one-element constants of
+// a higher rank than X's.
+class Q8LookupKernel final : public Kernel {
+ public:
+  explicit Q8LookupKernel(int64_t rank) : rank_(rank) {}
+  Status infer(InferContext& ctx) override {
+    if (!ctx.has_input(0) || !ctx.has_input(1)) return invalid_model("inputs X and Table are required");
+    EI_RETURN_IF_ERROR(check_q8(ctx.input_dtype(0), "X"));
+    EI_RETURN_IF_ERROR(check_q8(ctx.input_dtype(1), "Table"));
+    if (numel(ctx.input_shape(1)) != 256)
+      return invalid_model("Table must have 256 elements, got shape " + shape_to_string(ctx.input_shape(1)));
+    Shape out = ctx.input_shape(0);
+    if (static_cast<int64_t>(out.size()) < rank_) out.insert(out.begin(), static_cast<size_t>(rank_) - out.size(), 1);
+    ctx.set_output(0, ctx.input_dtype(1), out);
+    return Status::ok();
+  }
+  Status run(RunContext& ctx) override {
+    const Tensor& x = ctx.input(0);
+    lookup_bytes(static_cast<const uint8_t*>(ctx.input(1).raw()), static_cast<const uint8_t*>(x.raw()),
+                 static_cast<uint8_t*>(ctx.output(0).raw()), x.numel(), ctx.pool());
+    return Status::ok();
+  }
+
+ private:
+  int64_t rank_;
 };
 
 // The pooling ops' inputs: X (int8/uint8, rank >= 3), x_scale, x_zp, y_scale, y_zp.
@@ -438,6 +482,11 @@ Result<std::unique_ptr<Kernel>> create_qsigmoid(const KernelInit&) {
 Result<std::unique_ptr<Kernel>> create_qleaky(const KernelInit& init) {
   return std::unique_ptr<Kernel>(new QLinearLutKernel(false, init.attrs().get_float("alpha", 0.01f)));
 }
+Result<std::unique_ptr<Kernel>> create_q8lookup(const KernelInit& init) {
+  const int64_t rank = init.attrs().get_int("rank", 0);
+  if (rank < 0 || rank > 64) return init.error(invalid_model("attribute rank must be in [0, 64], got " + std::to_string(rank)));
+  return std::unique_ptr<Kernel>(new Q8LookupKernel(rank));
+}
 Result<std::unique_ptr<Kernel>> create_qgap(const KernelInit& init) {
   const int64_t cl = init.attrs().get_int("channels_last", 0);
   return std::unique_ptr<Kernel>(new QLinearGlobalAvgKernel(cl != 0));
@@ -456,5 +505,6 @@ extern const OpRegistration kOpQLinearLeakyRelu = {"com.microsoft", "QLinearLeak
 extern const OpRegistration kOpQLinearGlobalAveragePool = {"com.microsoft", "QLinearGlobalAveragePool", &create_qgap};
 extern const OpRegistration kOpQLinearAveragePool = {"com.microsoft", "QLinearAveragePool", &create_qavgpool};
 extern const OpRegistration kOpQLinearConcat = {"com.microsoft", "QLinearConcat", &create_qconcat};
+extern const OpRegistration kOpQ8Lookup = {"com.edgeinfer", "Q8Lookup", &create_q8lookup};
 
 }  // namespace edgeinfer

@@ -8,6 +8,8 @@
 #include "ops/op.h"
 #include "runtime/executor.h"
 #include "runtime/graph_edit.h"
+#include "runtime/node_eval.h"
+#include "runtime/q8_lookup_fusion.h"
 #include "runtime/qdq_rewrite.h"
 #include "runtime/thread_pool.h"
 
@@ -49,7 +51,6 @@ int remove_identities(Graph& g) {
 // keep_dequantize: DequantizeLinear nodes stay (their constant integer weights are what the QDQ rewrite
 // turns into integer operators).
 Result<int> fold_constants(Graph& g, const std::map<std::string, int64_t>& opsets, bool keep_dequantize) {
-  ThreadPool pool(1);
   int folded = 0;
   std::vector<bool> dead(g.nodes.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
@@ -81,47 +82,13 @@ Result<int> fold_constants(Graph& g, const std::map<std::string, int64_t>& opset
       ++folded;
       continue;
     }
-    auto kernel = create_node_kernel(g, n, node_opset(n, opsets));
-    if (!kernel.is_ok()) return kernel.status();
-    std::vector<TensorInfo> infos(n.inputs.size());
-    std::vector<const TensorInfo*> info_ptrs;
     std::vector<const Tensor*> values;
-    for (size_t k = 0; k < n.inputs.size(); ++k) {
-      const Tensor* t = constant(g, n.inputs[k]);
-      values.push_back(t);
-      if (t) infos[k] = TensorInfo{t->dtype(), t->shape()};
-      info_ptrs.push_back(t ? &infos[k] : nullptr);
-    }
-    std::vector<bool> present;
-    for (int out : n.outputs) present.push_back(out >= 0);
-    InferContext ictx(n, node_opset(n, opsets), info_ptrs, values, present);
-    Status st = kernel.value()->infer(ictx);
-    if (st.code() == StatusCode::kDeferred) continue;
-    EI_RETURN_IF_ERROR(st.with_context(n.error_prefix()));
-    int64_t out_elements = 0;
-    bool foldable = true;
-    for (size_t o = 0; o < n.outputs.size(); ++o) {
-      if (n.outputs[o] < 0) continue;
-      if (ictx.output_dynamic(static_cast<int>(o))) foldable = false;
-      auto numel = checked_numel(ictx.outputs()[o].shape);
-      if (!numel.is_ok()) return numel.status().with_context(n.error_prefix());
-      out_elements += numel.value();
-    }
+    for (int in : n.inputs) values.push_back(constant(g, in));
     const bool is_constant_op = n.op_type == "Constant" && n.domain.empty();  // weights stored as Constant nodes
-    if (!foldable || (!is_constant_op && out_elements > std::max(in_elements, kMaxFoldElements))) continue;
-    std::vector<Tensor> outs(n.outputs.size());
-    std::vector<Tensor*> out_ptrs;
-    for (size_t o = 0; o < n.outputs.size(); ++o) {
-      if (n.outputs[o] < 0) { out_ptrs.push_back(nullptr); continue; }
-      EI_ASSIGN_OR_RETURN(outs[o], Tensor::allocate(ictx.outputs()[o].dtype, ictx.outputs()[o].shape));
-      out_ptrs.push_back(&outs[o]);
-    }
-    Tensor scratch;
-    if (ictx.scratch_bytes()) {
-      EI_ASSIGN_OR_RETURN(scratch, Tensor::allocate(DataType::kUint8, {static_cast<int64_t>(ictx.scratch_bytes())}));
-    }
-    RunContext rctx(n, values, out_ptrs, scratch.raw(), ictx.scratch_bytes(), &pool, nullptr);
-    EI_RETURN_IF_ERROR(kernel.value()->run(rctx).with_context(n.error_prefix()));
+    EI_ASSIGN_OR_RETURN(auto result, evaluate_node(g, n, node_opset(n, opsets), values,
+                                                   is_constant_op ? -1 : std::max(in_elements, kMaxFoldElements)));
+    if (!result) continue;
+    std::vector<Tensor>& outs = *result;
     for (size_t o = 0; o < n.outputs.size(); ++o) {
       if (n.outputs[o] < 0) continue;
       Value& v = g.values[static_cast<size_t>(n.outputs[o])];
@@ -576,6 +543,7 @@ Result<OptimizerReport> optimize_graph(Graph& graph, std::map<std::string, int64
   r.removed_identity = remove_identities(graph);
   if (options.qdq_rewrite) {
     EI_ASSIGN_OR_RETURN(r.folded_constants, fold_constants(graph, opsets, /*keep_dequantize=*/true));
+    EI_ASSIGN_OR_RETURN(r.q8_lookups, fuse_q8_lookups(graph, opsets));
     EI_ASSIGN_OR_RETURN(r.qdq_rewritten, rewrite_qdq(graph, opsets));
   }
   EI_ASSIGN_OR_RETURN(int folded, fold_constants(graph, opsets, /*keep_dequantize=*/false));

@@ -82,8 +82,6 @@ class Rewriter {
       else if (op == "MatMul") done = matmul(i);
       else if (op == "Gemm") done = gemm(i);
       else if (op == "Add" || op == "Mul") done = binary(i, op == "Add" ? "QLinearAdd" : "QLinearMul");
-      else if (op == "Sigmoid") done = unary(i, "QLinearSigmoid");
-      else if (op == "LeakyRelu") done = unary(i, "QLinearLeakyRelu");
       else if (op == "GlobalAveragePool") done = unary(i, "QLinearGlobalAveragePool");
       else if (op == "AveragePool") done = unary(i, "QLinearAveragePool");
       else if (op == "Concat") done = concat(i);
@@ -521,7 +519,7 @@ class Rewriter {
     return become_contrib(i, qop, std::move(ins), tail);
   }
 
-  // DQ(x) -> Sigmoid|LeakyRelu|GlobalAveragePool|AveragePool -> Q  ==>  the com.microsoft QLinear op
+  // DQ(x) -> GlobalAveragePool|AveragePool -> Q  ==>  the com.microsoft QLinear op
   // (X, X_scale, X_zp, Y_scale, Y_zp); attributes carry over (channels_last 0 for the pools).
   bool unary(size_t i, const char* qop) {
     const Node& t = g_.nodes[i];

@@ -7,7 +7,8 @@
 //   MatMul -> QLinearMatMul (Q after it) or com.microsoft MatMulIntegerToFloat (float out, B constant;
 //           a following Add of a constant [N] bias becomes its bias input),
 //   Gemm (transA 0, transB 1, alpha 1, beta 1) -> QLinearConv on [M,K,1,1] between two Reshapes,
-//   Add/Mul -> QLinearAdd/QLinearMul, Sigmoid/LeakyRelu -> QLinearSigmoid/QLinearLeakyRelu,
+//   Add/Mul -> QLinearAdd/QLinearMul (when not part of an elementwise chain on one 8-bit tensor, which
+//           runtime/q8_lookup_fusion.h turns into a lookup table first, as it does Sigmoid, LeakyRelu, ...),
 //   GlobalAveragePool/AveragePool -> QLinearGlobalAveragePool/QLinearAveragePool,
 //   Concat -> QLinearConcat (com.microsoft),
 //   MaxPool/Reshape/Transpose/Flatten/Squeeze/Unsqueeze with equal DQ and Q parameters -> the same op
