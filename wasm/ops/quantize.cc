@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 
+#include "kernels/q8_quantize/q8_quantize.h"
 #include "ops/op.h"
 #include "ops/quant_common.h"
 
@@ -21,6 +22,25 @@ AxisSplit split_at(const Shape& s, int axis) {
   a.len = s[static_cast<size_t>(axis)];
   for (size_t d = static_cast<size_t>(axis) + 1; d < s.size(); ++d) a.inner *= s[d];
   return a;
+}
+
+// fn(c, begin, end) over every run of elements sharing quantization parameter c (one run per tensor
+// per-tensor, outer x len runs per axis); a large per-tensor run is split into chunks over the threads.
+template <typename F>
+void for_each_run(const AxisSplit& sp, ThreadPool& pool, F&& fn) {
+  constexpr int64_t kChunk = int64_t{1} << 16;
+  if (sp.outer * sp.len == 1 && sp.inner > kChunk && pool.num_threads() > 1) {
+    const int64_t n = sp.inner;
+    pool.parallel_for((n + kChunk - 1) / kChunk, 1, [&](int64_t b, int64_t e) {
+      fn(int64_t{0}, b * kChunk, std::min(n, e * kChunk));
+    });
+    return;
+  }
+  for (int64_t o = 0; o < sp.outer; ++o)
+    for (int64_t c = 0; c < sp.len; ++c) {
+      const int64_t base = (o * sp.len + c) * sp.inner;
+      fn(c, base, base + sp.inner);
+    }
 }
 
 // Common attribute handling of QuantizeLinear / DequantizeLinear.
@@ -95,17 +115,10 @@ class QuantizeLinearKernel final : public Kernel {
     const AxisSplit sp = axis_ < 0 ? AxisSplit{1, 1, x.numel()} : split_at(x.shape(), axis_);
     Tensor& y = ctx.output(0);
     const float* xd = x.data<float>();
-    dispatch_q8(y.dtype(), [&](auto t) {
-      using T = decltype(t);
-      T* yd = y.data<T>();
-      for (int64_t o = 0; o < sp.outer; ++o)
-        for (int64_t c = 0; c < sp.len; ++c) {
-          const float s = q.s(c);
-          const int32_t z = q.z(c);
-          const int64_t base = (o * sp.len + c) * sp.inner;
-          for (int64_t i = 0; i < sp.inner; ++i) yd[base + i] = quantize_value<T>(xd[base + i], s, z);
-        }
-      return 0;
+    uint8_t* yd = static_cast<uint8_t*>(y.raw());
+    const bool is_signed = y.dtype() == DataType::kInt8;
+    for_each_run(sp, ctx.pool(), [&](int64_t c, int64_t begin, int64_t end) {
+      q8_quantize(xd + begin, yd + begin, static_cast<size_t>(end - begin), q.s(c), q.z(c), is_signed);
     });
     return Status::ok();
   }
@@ -146,14 +159,18 @@ class DequantizeLinearKernel final : public Kernel {
         if (z != 0) return invalid_argument("x_zero_point must be 0 for int32 input, got " + std::to_string(z));
     const AxisSplit sp = axis_ < 0 ? AxisSplit{1, 1, x.numel()} : split_at(x.shape(), axis_);
     float* yd = ctx.output(0).data<float>();
-    for (int64_t o = 0; o < sp.outer; ++o)
-      for (int64_t c = 0; c < sp.len; ++c) {
-        const float s = q.s(c);
-        const int32_t z = q.z(c);
-        const int64_t base = (o * sp.len + c) * sp.inner;
-        for (int64_t i = 0; i < sp.inner; ++i)
-          yd[base + i] = static_cast<float>(element_as_i32(x, base + i) - z) * s;
+    const bool q8 = x.dtype() != DataType::kInt32;
+    const uint8_t* xb = static_cast<const uint8_t*>(x.raw());
+    for_each_run(sp, ctx.pool(), [&](int64_t c, int64_t begin, int64_t end) {
+      const float s = q.s(c);
+      const int32_t z = q.z(c);
+      if (q8) {
+        q8_dequantize(xb + begin, yd + begin, static_cast<size_t>(end - begin), s, z, x.dtype() == DataType::kInt8);
+        return;
       }
+      // int32 (biases): zero point 0, checked above.
+      for (int64_t i = begin; i < end; ++i) yd[i] = static_cast<float>(element_as_i32(x, i) - z) * s;
+    });
     return Status::ok();
   }
 
@@ -194,7 +211,7 @@ class DynamicQuantizeLinearKernel final : public Kernel {
     uint8_t zp;
     dynamic_quantize_params(x.data<float>(), x.numel(), &scale, &zp);
     uint8_t* y = ctx.output(0).data<uint8_t>();
-    for (int64_t i = 0; i < x.numel(); ++i) y[i] = quantize_value<uint8_t>(x.data<float>()[i], scale, zp);
+    q8_quantize(x.data<float>(), y, static_cast<size_t>(x.numel()), scale, zp, false);
     if (ctx.has_output(1)) ctx.output(1).data<float>()[0] = scale;
     if (ctx.has_output(2)) ctx.output(2).data<uint8_t>()[0] = zp;
     return Status::ok();
