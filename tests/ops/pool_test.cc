@@ -226,23 +226,26 @@ TEST(PoolOp, IndicesIncludeBatchAndChannel2D) {
 
 TEST(PoolOp, Int8AndUint8MaxPool) {
   // The 2-D integer path (no Indices): pads, strides, dilations, ceil_mode, SAME padding, odd sizes.
-  std::vector<PoolCfg> cfgs(5);
+  std::vector<PoolCfg> cfgs(6);
   cfgs[0].k = {2, 2}; cfgs[0].s = {1, 1}; cfgs[0].pads = {0, 0, 1, 1};
   cfgs[1].k = {2, 2}; cfgs[1].s = {2, 2}; cfgs[1].pads = {0, 0, 0, 0};
   cfgs[2].k = {3, 3}; cfgs[2].s = {2, 2}; cfgs[2].pads = {1, 1, 1, 1}; cfgs[2].ceil = true;
   cfgs[3].k = {3, 2}; cfgs[3].s = {1, 2}; cfgs[3].d = {2, 1}; cfgs[3].pads = {2, 0, 1, 1};
   cfgs[4].k = {3, 3}; cfgs[4].s = {2, 2}; cfgs[4].auto_pad = "SAME_UPPER";
+  cfgs[5].k = {2, 2}; cfgs[5].s = {2, 2}; cfgs[5].ceil = true;  // the last window of an odd size is partial
   uint32_t seed = 3;
   for (const PoolCfg& c : cfgs)
     for (DataType dt : {DataType::kInt8, DataType::kUint8})
-      for (int threads : {1, 2}) {
-        Tensor x = random_int(dt, {2, 3, 9, 11}, seed++, dt == DataType::kInt8 ? -128 : 0, dt == DataType::kInt8 ? 127 : 255);
-        Tensor want;
-        naive_pool(x, c, true, &want, nullptr);
-        auto got = run_pool("MaxPool", x, c, 1, threads, 12);
-        ASSERT_TRUE(got.is_ok()) << got.status().to_string();
-        EXPECT_TENSOR_EQ(got.value()[0], want);
-      }
+      for (int threads : {1, 2})
+        // 9x11: the 2x2 stride-2 row kernel's scalar tail only; 8x70 / 7x69: its 16-output SIMD steps too.
+        for (Shape shape : {Shape{2, 3, 9, 11}, Shape{1, 2, 8, 70}, Shape{1, 2, 7, 69}}) {
+          Tensor x = random_int(dt, shape, seed++, dt == DataType::kInt8 ? -128 : 0, dt == DataType::kInt8 ? 127 : 255);
+          Tensor want;
+          naive_pool(x, c, true, &want, nullptr);
+          auto got = run_pool("MaxPool", x, c, 1, threads, 12);
+          ASSERT_TRUE(got.is_ok()) << got.status().to_string();
+          EXPECT_TENSOR_EQ(got.value()[0], want);
+        }
   PoolCfg c;
   c.k = {2, 2}; c.s = {1, 1}; c.pads = {0, 0, 1, 1};
   EXPECT_FALSE(run_pool("AveragePool", random_int(DataType::kInt8, {1, 1, 4, 4}, 1, 0, 5), c).is_ok());

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/f32_pool/f32_pool.h"
+#include "kernels/q8_pool/q8_maxpool.h"
 #include "kernels/f32_reduce/f32_reduce.h"
 #include "ops/op.h"
 
@@ -125,11 +127,20 @@ class PoolKernel : public Kernel {
   Status max_pool2d_int(RunContext& ctx, const Geometry& g, const T* src, T* dst) const {
     const int64_t ih = g.in[1], iw = g.in[2], oh = g.out[1], ow = g.out[2];
     const int64_t in_plane = ih * iw, out_plane = oh * ow;
+    // 2x2 windows at stride 2 inside the input (no padding reached): the SIMD row kernel.
+    const bool k2s2 = g.k[1] == 2 && g.k[2] == 2 && g.s[1] == 2 && g.s[2] == 2 && g.d[1] == 1 && g.d[2] == 1 &&
+                      g.pb[1] == 0 && g.pb[2] == 0 && 2 * oh <= ih && 2 * ow <= iw;
     ctx.pool().parallel_for(g.planes, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, out_plane * g.k[1] * g.k[2])),
                             [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; ++c) {
         const T* xp = src + c * in_plane;
         T* yp = dst + c * out_plane;
+        if (k2s2) {
+          for (int64_t oy = 0; oy < oh; ++oy)
+            q8_maxpool_2x2s2_row(xp + 2 * oy * iw, xp + (2 * oy + 1) * iw, yp + oy * ow, static_cast<size_t>(ow),
+                                 std::is_signed<T>::value);
+          continue;
+        }
         for (int64_t oy = 0; oy < oh; ++oy) {
           const int64_t y0 = oy * g.s[1] - g.pb[1];
           for (int64_t ox = 0; ox < ow; ++ox) {
