@@ -15,7 +15,7 @@ void Activation::apply(float* x, long n) const {
     const v128_t hi = wasm_f32x4_splat(kind == kRelu ? INFINITY : b);
     for (; i + 4 <= n; i += 4) {
       v128_t v = wasm_v128_load(x + i);
-      v = wasm_f32x4_min(wasm_f32x4_max(v, lo), hi);
+      v = wasm_f32x4_pmin(wasm_f32x4_pmax(v, lo), hi);
       wasm_v128_store(x + i, wasm_f32x4_add(wasm_f32x4_mul(v, vs), vt));
     }
   } else if (kind == kHardSwish || kind == kHardSigmoid || kind == kLeakyRelu || kind == kNone) {
@@ -26,9 +26,9 @@ void Activation::apply(float* x, long n) const {
       v128_t v = wasm_v128_load(x + i);
       if (kind == kLeakyRelu) {
         v = wasm_v128_bitselect(v, wasm_f32x4_mul(v, va), wasm_f32x4_ge(v, zero));
-        v = wasm_f32x4_max(v, vb);
+        v = wasm_f32x4_pmax(v, vb);
       } else if (kind != kNone) {
-        const v128_t h = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(wasm_f32x4_mul(v, va), vb), zero), one);
+        const v128_t h = wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_add(wasm_f32x4_mul(v, va), vb), zero), one);
         v = swish ? wasm_f32x4_mul(v, h) : h;
       }
       wasm_v128_store(x + i, wasm_f32x4_add(wasm_f32x4_mul(v, vs), vt));

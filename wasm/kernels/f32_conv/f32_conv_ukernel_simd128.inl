@@ -44,8 +44,8 @@ inline void f32_conv_simd128(size_t mr, size_t nc, size_t kc, const float* w, co
     const v128_t vmin = wasm_f32x4_splat(params.min);
     const v128_t vmax = wasm_f32x4_splat(params.max);
     for (int i = 0; i < MR; ++i) {
-      acc0[i] = wasm_f32x4_min(wasm_f32x4_max(acc0[i], vmin), vmax);
-      acc1[i] = wasm_f32x4_min(wasm_f32x4_max(acc1[i], vmin), vmax);
+      acc0[i] = wasm_f32x4_pmin(wasm_f32x4_pmax(acc0[i], vmin), vmax);
+      acc1[i] = wasm_f32x4_pmin(wasm_f32x4_pmax(acc1[i], vmin), vmax);
     }
     if (nc >= 8) {
       for (int i = MR - 1; i >= 0; --i) {

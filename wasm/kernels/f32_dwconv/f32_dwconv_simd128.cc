@@ -73,8 +73,8 @@ void dw_plane_fixed(const DwConv2dParams& p, const PlaneDims& d, const float* pl
           acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(dw_load(row + kx + 4 * S, S), wv[ky * KW + kx]));
         }
       }
-      wasm_v128_store(yr + ox, wasm_f32x4_min(wasm_f32x4_max(acc0, vmin), vmax));
-      wasm_v128_store(yr + ox + 4, wasm_f32x4_min(wasm_f32x4_max(acc1, vmin), vmax));
+      wasm_v128_store(yr + ox, wasm_f32x4_pmin(wasm_f32x4_pmax(acc0, vmin), vmax));
+      wasm_v128_store(yr + ox + 4, wasm_f32x4_pmin(wasm_f32x4_pmax(acc1, vmin), vmax));
     }
     for (; ox < d.ow4; ox += 4) {
       v128_t acc = vb;
@@ -82,7 +82,7 @@ void dw_plane_fixed(const DwConv2dParams& p, const PlaneDims& d, const float* pl
         const float* row = base + ky * d.pw + ox * S;
         for (int kx = 0; kx < KW; ++kx) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(dw_load(row + kx, S), wv[ky * KW + kx]));
       }
-      acc = wasm_f32x4_min(wasm_f32x4_max(acc, vmin), vmax);
+      acc = wasm_f32x4_pmin(wasm_f32x4_pmax(acc, vmin), vmax);
       if (ox + 4 <= p.ow) {
         wasm_v128_store(yr + ox, acc);
       } else {
@@ -123,7 +123,7 @@ void dw_plane(const DwConv2dParams& p, const PlaneDims& d, const float* plane, c
           acc = wasm_f32x4_add(acc, wasm_f32x4_mul(v, wasm_f32x4_splat(w[ky * kw + kx])));
         }
       }
-      acc = wasm_f32x4_min(wasm_f32x4_max(acc, vmin), vmax);
+      acc = wasm_f32x4_pmin(wasm_f32x4_pmax(acc, vmin), vmax);
       if (ox + 4 <= p.ow) {
         wasm_v128_store(yr + ox, acc);
       } else {

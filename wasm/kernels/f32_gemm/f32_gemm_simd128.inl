@@ -43,7 +43,7 @@ inline void f32_gemm_simd128(size_t mr, size_t nc, size_t kc, const float* a, si
       }
     }
     for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NV; ++j) acc[i][j] = wasm_f32x4_min(wasm_f32x4_max(acc[i][j], vmin), vmax);
+      for (int j = 0; j < NV; ++j) acc[i][j] = wasm_f32x4_pmin(wasm_f32x4_pmax(acc[i][j], vmin), vmax);
     if (nc >= NR) {
       // Stored from the last row down so that aliased rows end with the valid row's values.
       for (int i = MR - 1; i >= 0; --i) {

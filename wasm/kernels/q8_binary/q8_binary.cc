@@ -78,7 +78,7 @@ void simd_impl(const Q8BinaryParams& p, const void* a, size_t as, const void* b,
     }
     v128_t q[4];
     for (int j = 0; j < 4; ++j) {
-      const v128_t c = wasm_f32x4_min(wasm_f32x4_max(f[j], vlo), vhi);
+      const v128_t c = wasm_f32x4_pmin(wasm_f32x4_pmax(f[j], vlo), vhi);
       q[j] = wasm_i32x4_sub(wasm_f32x4_add(c, vmagic), vmagic_zc);
     }
     const v128_t h0 = wasm_i16x8_narrow_i32x4(q[0], q[1]), h1 = wasm_i16x8_narrow_i32x4(q[2], q[3]);

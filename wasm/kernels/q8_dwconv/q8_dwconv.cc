@@ -161,8 +161,8 @@ inline void store8(v128_t lo, v128_t hi, int64_t n, size_t c, const Q8GemmOutput
   if (out.type == Q8Type::kU8 || out.type == Q8Type::kS8) {
     v128_t f0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(lo), rq.scale);
     v128_t f1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(hi), rq.scale);
-    f0 = wasm_f32x4_min(wasm_f32x4_max(f0, rq.lo), rq.hi);
-    f1 = wasm_f32x4_min(wasm_f32x4_max(f1, rq.lo), rq.hi);
+    f0 = wasm_f32x4_pmin(wasm_f32x4_pmax(f0, rq.lo), rq.hi);
+    f1 = wasm_f32x4_pmin(wasm_f32x4_pmax(f1, rq.lo), rq.hi);
     const v128_t i0 = wasm_i32x4_sub(wasm_f32x4_add(f0, rq.magic), rq.magic_zp);
     const v128_t i1 = wasm_i32x4_sub(wasm_f32x4_add(f1, rq.magic), rq.magic_zp);
     const v128_t h = wasm_i16x8_narrow_i32x4(i0, i1);

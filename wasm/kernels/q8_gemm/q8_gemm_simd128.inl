@@ -145,8 +145,8 @@ void q8_gemm_simd128(size_t mr, size_t nc, size_t kc, const void* a, size_t a_st
           // MLAS order: float(acc) * scale, round half to even, + zero point, saturate.
           v128_t f0 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][0]), vs0));
           v128_t f1 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][1]), vs1));
-          f0 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f0, vzp), vqmin), vqmax);
-          f1 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f1, vzp), vqmin), vqmax);
+          f0 = wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_add(f0, vzp), vqmin), vqmax);
+          f1 = wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_add(f1, vzp), vqmin), vqmax);
           const v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(f0), wasm_i32x4_trunc_sat_f32x4(f1));
           const v128_t q = kOut == Q8Type::kU8 ? wasm_u8x16_narrow_i16x8(h, h) : wasm_i8x16_narrow_i16x8(h, h);
           if (nb == NR) {
