@@ -329,6 +329,9 @@ int cmd_bench(const std::string& path, const std::vector<std::string>& shape_arg
     j["optimize"] = optimize;
     j["inputs"] = inputs_json;
     j["session_create_ms"] = create_ms;
+    const OptimizerReport& rep = s.optimizer_report();
+    j["optimizer"] = {{"folded_constants", rep.folded_constants}, {"fused_activations", rep.fused_activations},
+                      {"qdq_rewritten", rep.qdq_rewritten}, {"q8_lookups", rep.q8_lookups}};
     j["first_inference_ms"] = first_ms;
     j["warmup"] = warmup;
     j["runs"] = runs;
@@ -350,6 +353,9 @@ int cmd_bench(const std::string& path, const std::vector<std::string>& shape_arg
                 in["dtype"].get<std::string>().c_str(), shape_to_string(in["shape"].get<Shape>()).c_str());
   std::printf("threads:          %d%s\n", threads, optimize ? "" : " (graph optimizations off)");
   std::printf("session create:   %.3f ms\n", create_ms);
+  if (s.optimizer_report().qdq_rewritten || s.optimizer_report().q8_lookups)
+    std::printf("quantized graph:  %d QDQ units on integer operators, %d nodes in lookup tables\n",
+                s.optimizer_report().qdq_rewritten, s.optimizer_report().q8_lookups);
   std::printf("first inference:  %.3f ms\n", first_ms);
   std::printf("latency (%d runs after %d warmup): min %.3f ms  p50 %.3f ms  p95 %.3f ms  mean %.3f ms\n", runs, warmup,
               st.min, st.p50, st.p95, st.mean);
