@@ -436,7 +436,8 @@ TEST(QuantKernels, QLinearAddMulBroadcastMatchReference) {
   // scalar arithmetic element by element through a naive broadcast index.
   const std::vector<std::pair<Shape, Shape>> shapes = {
       {{2, 3, 5, 7}, {2, 3, 5, 7}}, {{2, 3, 5, 7}, {}},  {{}, {33}},          {{2, 3, 5, 7}, {3, 1, 1}},
-      {{4, 1}, {1, 17}},            {{1, 3, 1, 18}, {2, 1, 4, 1}}, {{}, {}}, {{5, 1, 19}, {5, 2, 19}}};
+      {{4, 1}, {1, 17}},            {{1, 3, 1, 18}, {2, 1, 4, 1}}, {{}, {}}, {{5, 1, 19}, {5, 2, 19}},
+      {{2, 3, 150, 161}, {2, 3, 150, 161}}, {{1, 130, 1024}, {1024}}};  // the last two: several chunks per thread
   uint32_t seed = 1;
   for (const char* op : {"QLinearAdd", "QLinearMul"})
     for (DataType dt : {DataType::kUint8, DataType::kInt8})

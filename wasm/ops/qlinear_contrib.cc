@@ -116,7 +116,17 @@ class QLinearBinaryKernel final : public Kernel {
     // Same shapes or one operand a single element: one run. Otherwise rows of the output's last dim,
     // each operand read along it with stride 1 or 0 (e.g. NCHW + [C,1,1]: B is one value per row).
     if (c.rank() == 0 || ((a.numel() == n || a.numel() == 1) && (b.numel() == n || b.numel() == 1))) {
-      q8_binary(p, a.raw(), a.numel() == 1 ? 0 : 1, b.raw(), b.numel() == 1 ? 0 : 1, c.raw(), static_cast<size_t>(n));
+      const size_t as = a.numel() == 1 ? 0 : 1, bs = b.numel() == 1 ? 0 : 1;
+      const uint8_t* ad = static_cast<const uint8_t*>(a.raw());
+      const uint8_t* bd = static_cast<const uint8_t*>(b.raw());
+      uint8_t* yd = static_cast<uint8_t*>(c.raw());
+      // Chunks of a multiple of 16 over the threads (identical results: elementwise).
+      constexpr int64_t kChunk = int64_t{1} << 16;
+      ctx.pool().parallel_for((n + kChunk - 1) / kChunk, 1, [&](int64_t cb, int64_t ce) {
+        const int64_t begin = cb * kChunk, end = std::min(n, ce * kChunk);
+        q8_binary(p, ad + begin * static_cast<int64_t>(as), as, bd + begin * static_cast<int64_t>(bs), bs, yd + begin,
+                  static_cast<size_t>(end - begin));
+      });
       return Status::ok();
     }
     const Shape& out = c.shape();
@@ -134,9 +144,12 @@ class QLinearBinaryKernel final : public Kernel {
     const uint8_t* ad = static_cast<const uint8_t*>(a.raw());
     const uint8_t* bd = static_cast<const uint8_t*>(b.raw());
     uint8_t* yd = static_cast<uint8_t*>(c.raw());
-    for (size_t row = 0; row < ra.size(); ++row)
-      q8_binary(p, ad + ra[row] * wa, wa == 1 ? 0 : 1, bd + rb[row] * wb, wb == 1 ? 0 : 1,
-                yd + static_cast<int64_t>(row) * w, static_cast<size_t>(w));
+    ctx.pool().parallel_for(static_cast<int64_t>(ra.size()), std::max<int64_t>(1, 4096 / std::max<int64_t>(1, w)),
+                            [&](int64_t r0, int64_t r1) {
+      for (int64_t row = r0; row < r1; ++row)
+        q8_binary(p, ad + ra[static_cast<size_t>(row)] * wa, wa == 1 ? 0 : 1, bd + rb[static_cast<size_t>(row)] * wb,
+                  wb == 1 ? 0 : 1, yd + row * w, static_cast<size_t>(w));
+    });
     return Status::ok();
   }
 
