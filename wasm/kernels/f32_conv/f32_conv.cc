@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/simd.h"
+
 namespace edgeinfer {
 
 int64_t ConvGeometry::in_size() const {
@@ -464,6 +466,25 @@ size_t f32_conv_transpose_scratch_bytes(const ConvGeometry& g) {
   return static_cast<size_t>(convt_plan(g).slot_floats) * kConvMaxSlots * sizeof(float);
 }
 
+namespace {
+// y[t * kw + b] = src[b * stride + t] for t < n, b < kw: kw rows interleaved into one output row.
+void interleave_rows(const float* src, int64_t stride, int64_t kw, int64_t n, float* y) {
+  int64_t t = 0;
+#if EDGEINFER_SIMD128
+  if (kw == 2) {
+    const float* s1 = src + stride;
+    for (; t + 4 <= n; t += 4) {
+      const v128_t v0 = wasm_v128_load(src + t), v1 = wasm_v128_load(s1 + t);
+      wasm_v128_store(y + 2 * t, wasm_i32x4_shuffle(v0, v1, 0, 4, 1, 5));
+      wasm_v128_store(y + 2 * t + 4, wasm_i32x4_shuffle(v0, v1, 2, 6, 3, 7));
+    }
+  }
+#endif
+  for (; t < n; ++t)
+    for (int64_t b = 0; b < kw; ++b) y[t * kw + b] = src[b * stride + t];
+}
+}  // namespace
+
 void f32_conv_transpose(const ConvGeometry& g, const float* x, const float* packed, const float* bias, float* y,
                         const Activation& act, ThreadPool* pool, void* scratch, size_t scratch_bytes) {
   const F32GemmConfig& cfg = f32_gemm_config();
@@ -499,16 +520,22 @@ void f32_conv_transpose(const ConvGeometry& g, const float* x, const float* pack
       f32_gemm_tile(cfg, 0, rows, 0, count, plan.cg, packed + (grp * plan.mg + m0) * plan.kk * plan.cg, plan.cg, panel,
                     col, plan.nt, none);
       for (int64_t r = 0; r < rows; ++r) {
-        const int64_t m = r / plan.kk, a = r % plan.kk / kw, b = r % kw;
-        const float bv = bias ? bias[grp * plan.mg + m0 + m] : 0.0f;
-        float* ym = y + (n * g.c_out + grp * plan.mg + m0 + m) * P;
+        const float bv = bias ? bias[grp * plan.mg + m0 + r / plan.kk] : 0.0f;
         float* cr = col + r * plan.nt;
         for (int64_t j = 0; j < count; ++j) cr[j] += bv;
         if (act.kind != Activation::kNone || act.has_affine()) act.apply(cr, static_cast<long>(count));
-        int64_t ih = p0 / iw_n, iw = p0 % iw_n;
-        for (int64_t j = 0; j < count; ++j) {
-          ym[(ih * kh + a) * ow_n + iw * kw + b] = cr[j];
-          if (++iw == iw_n) {
+      }
+      // Rows (m, a, b = 0..kw-1) are consecutive in col: output row ih * kh + a takes them interleaved,
+      // one input row segment at a time.
+      for (int64_t m = 0; m < mcount; ++m) {
+        float* ym = y + (n * g.c_out + grp * plan.mg + m0 + m) * P;
+        for (int64_t a = 0; a < kh; ++a) {
+          const float* c0 = col + (m * plan.kk + a * kw) * plan.nt;
+          int64_t ih = p0 / iw_n, iw = p0 % iw_n;
+          for (int64_t j = 0; j < count;) {
+            const int64_t seg = std::min(count - j, iw_n - iw);
+            interleave_rows(c0 + j, plan.nt, kw, seg, ym + (ih * kh + a) * ow_n + iw * kw);
+            j += seg;
             iw = 0;
             ++ih;
           }
