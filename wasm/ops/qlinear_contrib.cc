@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/q8_binary/q8_binary.h"
+#include "kernels/q8_lookup/q8_lookup.h"
 #include "ops/op.h"
 #include "ops/quant_common.h"
 
@@ -62,7 +63,7 @@ std::vector<int64_t> broadcast_index(const Shape& in, const Shape& out) {
 void lookup_bytes(const uint8_t* table, const uint8_t* x, uint8_t* y, int64_t n, ThreadPool& pool) {
   constexpr int64_t kChunk = int64_t{1} << 16;
   auto run = [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) y[i] = table[x[i]];
+    q8_lookup(table, x + begin, y + begin, static_cast<size_t>(end - begin));
   };
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   if (chunks < 2 || pool.num_threads() < 2) {
