@@ -23,6 +23,7 @@ namespace {
 using testing::attr_float;
 using testing::attr_int;
 using testing::attr_ints;
+using testing::attr_string;
 using testing::random_f32;
 using testing::random_int;
 
@@ -478,7 +479,9 @@ Model movement_model(bool change_scale, DataType dt) {
     std::vector<std::string> extra;
     std::vector<Attribute> attrs;
   };
+  b.initializer("scales", Tensor::from_vector<float>({4}, {1.0f, 1.0f, 2.0f, 1.5f}));
   const std::vector<Step> steps = {
+      {"Resize", {"", "scales"}, {}},  // nearest by default
       {"MaxPool", {}, {attr_ints("kernel_shape", {2, 2}), attr_ints("pads", {1, 1, 0, 0})}},
       {"Transpose", {}, {attr_ints("perm", {0, 2, 3, 1})}},
       {"Reshape", {"shape"}, {}},
@@ -506,16 +509,31 @@ TEST(QdqRewrite, DataMovementOnIntegers) {
   for (DataType dt : {DataType::kUint8, DataType::kInt8}) {
     int n = 0;
     EXPECT_EQ(join(optimized_ops(movement_model(false, dt), true, &n)),
-              "QuantizeLinear MaxPool Transpose Reshape Squeeze Unsqueeze Flatten");
-    EXPECT_EQ(n, 6);
+              "QuantizeLinear Resize MaxPool Transpose Reshape Squeeze Unsqueeze Flatten");
+    EXPECT_EQ(n, 7);
     expect_same_results([&] { return movement_model(false, dt); }, {{"x", {1, 4, 6, 5}}}, 0.0f);
     // A Reshape whose Q has another scale is a requantization: it stays in float.
     EXPECT_EQ(join(optimized_ops(movement_model(true, dt), true, &n)),
-              "QuantizeLinear MaxPool Transpose DequantizeLinear Reshape QuantizeLinear DequantizeLinear Squeeze "
+              "QuantizeLinear Resize MaxPool Transpose DequantizeLinear Reshape QuantizeLinear DequantizeLinear Squeeze "
               "QuantizeLinear Unsqueeze Flatten");
-    EXPECT_EQ(n, 4);
+    EXPECT_EQ(n, 5);
     expect_same_results([&] { return movement_model(true, dt); }, {{"x", {1, 4, 6, 5}}}, 0.0f);
   }
+}
+
+TEST(QdqRewrite, LinearResizeStaysInFloat) {
+  // Linear interpolation computes new values: DQ -> Resize -> Q stays as written.
+  auto build = [] {
+    GraphBuilder b(13);
+    b.input("x", {1, 2, 3, 4});
+    qdq(b, "x", "x", 0.02f, DataType::kUint8, 120);
+    b.initializer("scales", Tensor::from_vector<float>({4}, {1.0f, 1.0f, 2.0f, 2.0f}));
+    b.node("Resize", {"x_f", "", "scales"}, {"r"}, {attr_string("mode", "linear")});
+    quant(b, "r", "y", 0.02f, DataType::kUint8, 120);
+    b.output("y");
+    return b.build();
+  };
+  EXPECT_EQ(join(optimized_ops(build(), true)), "QuantizeLinear DequantizeLinear Resize QuantizeLinear");
 }
 
 // ---------------------------------------------------------------- lookup tables (runtime/q8_lookup_fusion.h)

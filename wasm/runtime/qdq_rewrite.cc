@@ -86,7 +86,7 @@ class Rewriter {
       else if (op == "AveragePool") done = unary(i, "QLinearAveragePool");
       else if (op == "Concat") done = concat(i);
       else if (op == "MaxPool" || op == "Reshape" || op == "Transpose" || op == "Flatten" || op == "Squeeze" ||
-               op == "Unsqueeze")
+               op == "Unsqueeze" || (op == "Resize" && selects_values(g_.nodes[i])))
         done = passthrough(i);
       rewritten += done ? 1 : 0;
     }
@@ -553,7 +553,14 @@ class Rewriter {
     return become_contrib(i, "QLinearConcat", std::move(ins), tail);
   }
 
-  // DQ(x) -> MaxPool|Reshape|Transpose|Flatten|Squeeze|Unsqueeze -> Q with the same scale and zero
+  // Resize in nearest mode copies input values (tf_crop_and_resize may write extrapolation_value, a
+  // float that would need quantizing).
+  static bool selects_values(const Node& n) {
+    return n.attrs.get_string("mode", "nearest") == "nearest" &&
+           n.attrs.get_string("coordinate_transformation_mode", "half_pixel") != "tf_crop_and_resize";
+  }
+
+  // DQ(x) -> MaxPool|Reshape|Transpose|Flatten|Squeeze|Unsqueeze|Resize (nearest) -> Q with the same scale and zero
   // point: the op moves or selects values without computing new ones, so it runs on x directly.
   bool passthrough(size_t i) {
     const Node& t = g_.nodes[i];

@@ -11,7 +11,7 @@
 //           runtime/q8_lookup_fusion.h turns into a lookup table first, as it does Sigmoid, LeakyRelu, ...),
 //   GlobalAveragePool/AveragePool -> QLinearGlobalAveragePool/QLinearAveragePool,
 //   Concat -> QLinearConcat (com.microsoft),
-//   MaxPool/Reshape/Transpose/Flatten/Squeeze/Unsqueeze with equal DQ and Q parameters -> the same op
+//   MaxPool/Reshape/Transpose/Flatten/Squeeze/Unsqueeze/Resize (nearest) with equal DQ and Q parameters -> the same op
 //           on the integer tensor.
 // Relu/Clip between Conv/MatMul/Gemm and Q: Q is monotone, so Q(max(v, lo)) = max(Q(v), Q(lo)); the
 // activation is dropped when the integer range already saturates there (Relu with y_zero_point at
