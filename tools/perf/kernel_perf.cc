@@ -33,6 +33,7 @@
 #include "kernels/f32_conv/f32_conv.h"
 #include "kernels/f32_dwconv/f32_dwconv.h"
 #include "kernels/f32_gemm/f32_gemm.h"
+#include "kernels/q8_conv/q8_conv.h"
 #include "kernels/q8_dwconv/q8_dwconv.h"
 #include "kernels/q8_gemm/q8_gemm.h"
 #include "runtime/thread_pool.h"
@@ -279,6 +280,35 @@ void bench_q8_vs_f32(int64_t m, int64_t n, int64_t k, ThreadPool& pool) {
   std::fflush(stdout);
 }
 
+// Quantized convolution (uint8 activations, int8 weights, per-channel scales, uint8 output) against
+// the fp32 convolution on the same shape (MAC/s).
+void bench_q8_conv(const char* label, const ConvGeometry& g, ThreadPool& pool) {
+  std::vector<float> xf = rnd(g.batch * g.c_in * g.in_size()), wf = rnd(g.c_out * g.c_in / g.group * g.kernel_size());
+  std::vector<float> bf = rnd(g.c_out), pf(conv_packed_size(g)), yf(g.batch * g.c_out * g.out_size());
+  f32_conv_pack_weights(g, wf.data(), bf.data(), pf.data());
+  std::vector<float> sf(f32_conv_scratch_bytes(g) / sizeof(float));
+  const double ms_f = time_ms([&] {
+    f32_conv(g, xf.data(), pf.data(), yf.data(), Activation{}, &pool, sf.data(), sf.size() * sizeof(float));
+  });
+  std::vector<uint8_t> x = rnd8(xf.size()), w = rnd8(wf.size()), y(yf.size());
+  std::vector<int32_t> bias(static_cast<size_t>(g.c_out), 1000);
+  std::vector<int16_t> packed(q8_conv_packed_size(g));
+  q8_conv_pack_weights(g, w.data(), Q8Type::kS8, nullptr, 0, bias.data(), packed.data());
+  std::vector<float> scales(static_cast<size_t>(g.c_out), 1e-4f);
+  const Q8GemmOutput out = Q8GemmOutput::quantized(Q8Type::kU8, scales.data(), true, 128);
+  std::vector<uint8_t> scratch(q8_conv_scratch_bytes(g, pool.num_threads()));
+  const double ms_q = time_ms([&] {
+    q8_conv(g, x.data(), Q8Type::kU8, 128, packed.data(), y.data(), out, &pool, scratch.data(), scratch.size());
+  });
+  const double macs = 1.0 * g.batch * g.c_out * g.out_size() * (g.c_in / g.group) * g.kernel_size();
+  std::printf("q8 conv vs f32 %-6s %lldx%lldx%lldx%lld->%lld k%lldx%lld s%lld  q8 %8.3f ms %7.2f GMAC/s | f32 %8.3f ms "
+              "%7.2f GMAC/s | q8/f32 %.2fx\n",
+              label, (long long)g.batch, (long long)g.c_in, (long long)g.in[0], (long long)g.in[1], (long long)g.c_out,
+              (long long)g.kernel[0], (long long)g.kernel[1], (long long)g.stride[0], ms_q, macs / (ms_q * 1e6), ms_f,
+              macs / (ms_f * 1e6), ms_f / ms_q);
+  std::fflush(stdout);
+}
+
 // Quantized depthwise convolution against the fp32 one on the same shape (MAC/s).
 void bench_q8_dwconv(int64_t c, int64_t hw, int64_t k, int64_t s, ThreadPool& pool) {
   DwConv2dParams p;
@@ -322,7 +352,7 @@ int main_impl(int argc, char** argv) {
     else if (a == "--min-ms" && i + 1 < argc) g_min_ms = std::atof(argv[++i]);
     else if (a == "--wall") g_cpu_time = false;
     else {
-      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv|q8|q8dwconv] [--min-ms MS] [--wall]\n");
+      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv|q8|q8conv|q8dwconv] [--min-ms MS] [--wall]\n");
       return 2;
     }
   }
@@ -381,6 +411,16 @@ int main_impl(int argc, char** argv) {
     bench_q8_vs_f32(1600, 192, 192, pool);  // det 1x1 192->192 at 40x40
     bench_q8_vs_f32(400, 384, 384, pool);   // det 1x1 384->384 at 20x20
     bench_q8_vs_f32(1, 768, 768, pool);     // vector x matrix
+  }
+  if (match(filter, "q8conv")) {  // also under --filter q8
+    bench_q8_conv("det", geo2d(96, 24, 160, 160, 3, 3, 1, 1, 1), pool);  // PP-OCRv4 det
+    bench_q8_conv("det", geo2d(16, 32, 320, 320, 1, 1, 1, 0, 0), pool);
+    bench_q8_conv("det", geo2d(12, 96, 160, 160, 1, 1, 1, 0, 0), pool);
+    bench_q8_conv("det", geo2d(3, 16, 640, 640, 3, 3, 2, 1, 1), pool);
+    bench_q8_conv("det", geo2d(48, 48, 160, 160, 1, 1, 1, 0, 0), pool);
+    bench_q8_conv("det", geo2d(192, 192, 40, 40, 1, 1, 1, 0, 0), pool);
+    bench_q8_conv("mnist", geo2d(1, 8, 28, 28, 3, 3, 1, 1, 1), pool);  // MNIST CNN conv1 / conv2
+    bench_q8_conv("mnist", geo2d(8, 16, 14, 14, 3, 3, 1, 1, 1), pool);
   }
   if (match(filter, "q8dwconv")) {  // also under --filter q8
     bench_q8_dwconv(16, 320, 3, 1, pool);     // PP-OCRv4 det depthwise shapes

@@ -6,10 +6,12 @@
 // stores int32 or scales to float, so results are bit-identical to the scalar reference
 // (kernels/quant_reference), which remains the path for per-row quantization of A / Y (QLinearMatMul,
 // MatMulInteger) that the kernels' per-column output stage cannot express.
-// Constant weights (with their zero points and bias) are packed once at session creation with the
-// activations' zero point folded into the packed int32 biases; when that zero point (or the
-// activations' dtype) is only known at run time the biases are rewritten from kept column sums
-// (q8_gemm_set_bias), never the weights. Non-constant weights are packed per run into scratch.
+// Constant weights (with their zero points and bias) are packed once at session creation. For
+// q8_gemm the activations' zero point is folded into the packed int32 biases; when that zero point (or
+// the activations' dtype) is only known at run time the biases are rewritten from kept column sums
+// (q8_gemm_set_bias), never the weights. q8_conv subtracts the activations' zero point while packing
+// its activation panels, so its packed weights do not depend on it. Non-constant weights are packed
+// per run into scratch.
 #include <cstring>
 #include <memory>
 #include <string>
@@ -465,8 +467,7 @@ class QConvKernel final : public Kernel {
   int w_zp_in() const { return qlinear_ ? 5 : 3; }
   int bias_in() const { return qlinear_ ? 8 : -1; }
 
-  // W (with its zero point and B, when present) constant: pack now, for the activations' zero point
-  // when that is a constant too (the biases are rewritten at run time otherwise).
+  // W (with its zero point and B, when present) constant: pack now.
   void prepack(const KernelInit& init) {
     const Tensor* w = init.constant_input(w_in());
     if (!w || !is_q8(w->dtype()) || w->rank() < 3) return;
@@ -487,18 +488,8 @@ class QConvKernel final : public Kernel {
     if (is_depthwise(g)) {
       dw_w_.assign(static_cast<const uint8_t*>(w->raw()), static_cast<const uint8_t*>(w->raw()) + w->numel());
     } else {
-      const Tensor* xz = init.constant_input(x_zp_in());
-      const bool xz_ok = xz && xz->numel() == 1 && is_q8(xz->dtype());
-      const Q8Type xt = xz_ok ? q8_type(xz->dtype()) : Q8Type::kU8;
-      const int32_t x_zp = xz_ok ? element_as_i32(*xz, 0) : 0;
       packed_.resize(q8_conv_packed_size(g));
-      q8_conv_pack_weights(g, w->raw(), wt, wz_.data(), wz_.size() > 1 ? 1 : 0, bias_.data(), xt, x_zp,
-                           packed_.data());
-      colsum_.resize(static_cast<size_t>(g.c_out));
-      const size_t k = static_cast<size_t>(g.c_in / g.group * g.kernel_size());
-      q8_gemm_column_sums(k, static_cast<size_t>(g.c_out), w->raw(), wt, 1, k, wz_.data(), wz_.size() > 1 ? 1 : 0,
-                          colsum_.data());
-      zp_eff_ = xt == Q8Type::kU8 ? x_zp - 128 : x_zp;
+      q8_conv_pack_weights(g, w->raw(), wt, wz_.data(), wz_.size() > 1 ? 1 : 0, bias_.data(), packed_.data());
     }
     prepacked_ = true;
   }
@@ -524,7 +515,6 @@ class QConvKernel final : public Kernel {
     EI_ASSIGN_OR_RETURN(ConvGeometry g, conv_geometry(attrs_, ctx.input_shape(0), ctx.input_shape(w_in())));
     Shape out{g.batch, g.c_out};
     out.insert(out.end(), g.out.begin(), g.out.end());
-    Q8Type out_type = Q8Type::kI32;
     if (qlinear_) {
       EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(1), -1, "x_scale"));
       EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(4), g.c_out, "w_scale"));
@@ -532,7 +522,6 @@ class QConvKernel final : public Kernel {
       if (ctx.has_input(8) && ctx.input_shape(8) != Shape{g.c_out})
         return invalid_model("B has shape " + shape_to_string(ctx.input_shape(8)) + ", expected [" +
                              std::to_string(g.c_out) + "]");
-      out_type = q8_type(ctx.input_dtype(7));
       ctx.set_output(0, ctx.input_dtype(7), out);
     } else {
       if (ctx.has_input(2)) EI_RETURN_IF_ERROR(check_qparam_shape(ctx.input_shape(2), -1, "x_zero_point"));
@@ -544,7 +533,7 @@ class QConvKernel final : public Kernel {
       scratch += q8_dwconv2d_scratch_bytes(dw_params(g), scratch_slots(ctx.num_threads(), kDwConvMaxSlots));
     } else {
       if (!prepacked_) scratch += align64(q8_conv_packed_size(g) * sizeof(int16_t));
-      scratch += q8_conv_scratch_bytes(g, out_type, scratch_slots(ctx.num_threads(), kConvMaxSlots));
+      scratch += q8_conv_scratch_bytes(g, scratch_slots(ctx.num_threads(), kConvMaxSlots));
     }
     ctx.request_scratch(scratch);
     return Status::ok();
@@ -591,29 +580,19 @@ class QConvKernel final : public Kernel {
       return Status::ok();
     }
     const int16_t* packed = packed_.data();
-    if (prepacked_) {
-      const int32_t zp_eff = xt == Q8Type::kU8 ? x_zp - 128 : x_zp;
-      if (zp_eff != zp_eff_) {
-        const int64_t k = g.c_in / g.group * g.kernel_size(), mg = g.c_out / g.group;
-        const size_t per = q8_gemm_packed_size(static_cast<size_t>(k), static_cast<size_t>(mg));
-        for (int64_t gi = 0; gi < g.group; ++gi)
-          q8_gemm_set_bias(static_cast<size_t>(k), static_cast<size_t>(mg), bias_.data() + gi * mg,
-                           colsum_.data() + gi * mg, xt, x_zp, packed_.data() + static_cast<size_t>(gi) * per);
-        zp_eff_ = zp_eff;
-      }
-    } else {
+    if (!prepacked_) {
       int16_t* dst = static_cast<int16_t*>(sc.take(q8_conv_packed_size(g) * sizeof(int16_t)));
       if (!dst) return internal_error("scratch smaller than planned");
-      q8_conv_pack_weights(g, w.raw(), wt, wz, wzs, bias, xt, x_zp, dst);
+      q8_conv_pack_weights(g, w.raw(), wt, wz, wzs, bias, dst);
       packed = dst;
     }
-    if (sc.left < q8_conv_scratch_bytes(g, out.type, 1)) return internal_error("scratch smaller than planned");
+    if (sc.left < q8_conv_scratch_bytes(g, 1)) return internal_error("scratch smaller than planned");
     q8_conv(g, x.raw(), xt, x_zp, packed, y, out, pool, sc.p, sc.left);
     return Status::ok();
   }
 
   size_t owned_bytes() const override {
-    return packed_.size() * sizeof(int16_t) + (colsum_.size() + bias_.size()) * sizeof(int32_t) + dw_w_.size() +
+    return packed_.size() * sizeof(int16_t) + bias_.size() * sizeof(int32_t) + dw_w_.size() +
            wz_.size();
   }
   bool copied_constant_input(int i) const override {
@@ -627,9 +606,8 @@ class QConvKernel final : public Kernel {
   Shape w_shape_;
   DataType w_dtype_ = DataType::kUndefined;
   std::vector<int16_t> packed_;
-  std::vector<int32_t> colsum_, bias_;
+  std::vector<int32_t> bias_;
   std::vector<uint8_t> dw_w_, wz_;  // depthwise: W as is; W's zero points (1 or c_out bytes)
-  int32_t zp_eff_ = 0;               // activation zero point (signed domain) the packed biases hold
 };
 
 template <bool kQLinear>

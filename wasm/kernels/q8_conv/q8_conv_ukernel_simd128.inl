@@ -1,0 +1,120 @@
+// The body shared by the simd128 quantized convolution microkernels (see q8_conv_ukernel.h). Each
+// variant file instantiates it for its MR: 2 * MR accumulators + 2 activation vectors + a splat and a
+// product must fit the 16 vector registers of x86 engines.
+#pragma once
+
+#include <cstring>
+
+#include "kernels/q8_conv/q8_conv_ukernel.h"
+#include "kernels/simd.h"
+
+#if EDGEINFER_SIMD128
+namespace edgeinfer {
+namespace q8_conv_detail {
+
+template <int MR, Q8Type kOut>
+void q8_conv_simd128(size_t mr, size_t nc, size_t kc, const int16_t* w, const int16_t* b, const int32_t* koff,
+                     void* c, size_t ldc, size_t m0, const Q8GemmOutput& out) {
+  constexpr size_t ES = (kOut == Q8Type::kI32 || kOut == Q8Type::kF32) ? 4 : 1;
+  // Rows past mr alias the last valid row (same channel, same values), stored last-row-first.
+  uint8_t* cp[MR];
+  size_t ch[MR];
+  cp[0] = static_cast<uint8_t*>(c);
+  ch[0] = m0;
+  for (int i = 1; i < MR; ++i) {
+    const bool valid = static_cast<size_t>(i) < mr;
+    cp[i] = valid ? cp[i - 1] + ldc * ES : cp[i - 1];
+    ch[i] = valid ? ch[i - 1] + 1 : ch[i - 1];
+  }
+  const int16_t* wk0 = w + 2 * MR;
+  for (;;) {
+    v128_t acc[MR][2];
+    for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = wasm_v128_load32_splat(w + 2 * i);
+    const int16_t* wk = wk0;
+    for (size_t t = 0; t < kc; ++t) {
+      const int16_t* bt = b + koff[t];
+      const v128_t b0 = wasm_v128_load(bt);
+      const v128_t b1 = wasm_v128_load(bt + 8);
+      for (int i = 0; i < MR; ++i) {
+        const v128_t va = wasm_v128_load32_splat(wk + 2 * i);
+        acc[i][0] = wasm_i32x4_add(acc[i][0], wasm_i32x4_dot_i16x8(va, b0));
+        acc[i][1] = wasm_i32x4_add(acc[i][1], wasm_i32x4_dot_i16x8(va, b1));
+      }
+      wk += 2 * MR;
+    }
+    const size_t nb = nc < 8 ? nc : 8;
+    if (kOut == Q8Type::kI32) {
+      for (int i = MR - 1; i >= 0; --i) {
+        if (nb == 8) {
+          wasm_v128_store(cp[i], acc[i][0]);
+          wasm_v128_store(cp[i] + 16, acc[i][1]);
+        } else {
+          alignas(16) int32_t tmp[8];
+          wasm_v128_store(tmp, acc[i][0]);
+          wasm_v128_store(tmp + 4, acc[i][1]);
+          std::memcpy(cp[i], tmp, nb * 4);
+        }
+      }
+    } else if (kOut == Q8Type::kF32) {
+      for (int i = MR - 1; i >= 0; --i) {
+        const v128_t vs = wasm_f32x4_splat(out.scale ? out.scale[out.per_column ? ch[i] : 0] : 1.0f);
+        v128_t f0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][0]), vs);
+        v128_t f1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][1]), vs);
+        if (out.fbias) {
+          const v128_t vb = wasm_f32x4_splat(out.fbias[ch[i]]);
+          f0 = wasm_f32x4_add(f0, vb);
+          f1 = wasm_f32x4_add(f1, vb);
+        }
+        if (nb == 8) {
+          wasm_v128_store(cp[i], f0);
+          wasm_v128_store(cp[i] + 16, f1);
+        } else {
+          alignas(16) float tmp[8];
+          wasm_v128_store(tmp, f0);
+          wasm_v128_store(tmp + 4, f1);
+          std::memcpy(cp[i], tmp, nb * 4);
+        }
+      }
+    } else {
+      // Splatted here, not before the loop: live across it they would take registers the
+      // accumulators need.
+      const v128_t vzp = wasm_f32x4_splat(static_cast<float>(out.zero_point));
+      const v128_t vqmin = wasm_f32x4_splat(static_cast<float>(out.qmin));
+      const v128_t vqmax = wasm_f32x4_splat(static_cast<float>(out.qmax));
+      for (int i = MR - 1; i >= 0; --i) {
+        // MLAS order: float(acc) * scale, round half to even, + zero point, saturate.
+        const v128_t vs = wasm_f32x4_splat(out.scale[out.per_column ? ch[i] : 0]);
+        v128_t f0 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][0]), vs));
+        v128_t f1 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][1]), vs));
+        f0 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f0, vzp), vqmin), vqmax);
+        f1 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f1, vzp), vqmin), vqmax);
+        const v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(f0), wasm_i32x4_trunc_sat_f32x4(f1));
+        const v128_t q = kOut == Q8Type::kU8 ? wasm_u8x16_narrow_i16x8(h, h) : wasm_i8x16_narrow_i16x8(h, h);
+        if (nb == 8) {
+          wasm_v128_store64_lane(cp[i], q, 0);
+        } else {
+          alignas(16) uint8_t tmp[16];
+          wasm_v128_store(tmp, q);
+          std::memcpy(cp[i], tmp, nb);
+        }
+      }
+    }
+    if (nc <= 8) return;
+    nc -= 8;
+    b += 16;
+    for (int i = 0; i < MR; ++i) cp[i] += 8 * ES;
+  }
+}
+
+template <int MR>
+const Q8ConvUConfig& q8_conv_config_for(const char* name) {
+  static const Q8ConvUConfig cfg{{q8_conv_simd128<MR, Q8Type::kU8>, q8_conv_simd128<MR, Q8Type::kS8>,
+                                  q8_conv_simd128<MR, Q8Type::kI32>, q8_conv_simd128<MR, Q8Type::kF32>},
+                                 MR,
+                                 name};
+  return cfg;
+}
+
+}  // namespace q8_conv_detail
+}  // namespace edgeinfer
+#endif
