@@ -35,10 +35,15 @@ void check_ukernel(const Q8ConvUConfig& cfg, Q8Type ot, bool per_channel, bool f
   SCOPED_TRACE(::testing::Message() << cfg.name << " out=" << int(ot) << " pc=" << per_channel << " fbias=" << fbias
                                     << " mr=" << mr << " nc=" << nc << " kc=" << kc);
   std::mt19937 rng(seed);
-  auto v255 = [&] { return static_cast<int16_t>(static_cast<int>(rng() % 511) - 255); };
+  // Every third case: small values and scales of exact halves / quarters, so most requantized outputs
+  // are in range and many are rounding ties (half to even).
+  const bool ties = seed % 3 == 0;
+  auto v255 = [&] {
+    return static_cast<int16_t>(ties ? static_cast<int>(rng() % 7) - 3 : static_cast<int>(rng() % 511) - 255);
+  };
   std::vector<int16_t> w(q8_conv_weight_tile_size(cfg.mr, kc));
   for (int i = 0; i < cfg.mr; ++i) {
-    const int32_t b = static_cast<int32_t>(rng() % 200001) - 100000;
+    const int32_t b = ties ? static_cast<int32_t>(rng() % 121) - 60 : static_cast<int32_t>(rng() % 200001) - 100000;
     std::memcpy(&w[2 * i], &b, sizeof b);
   }
   for (size_t i = 2 * cfg.mr; i < w.size(); ++i) w[i] = v255();
@@ -51,6 +56,8 @@ void check_ukernel(const Q8ConvUConfig& cfg, Q8Type ot, bool per_channel, bool f
   const size_t m0 = 3, ldc = nc + 5, es = q8_type_size(ot);
   std::vector<float> scale(m0 + cfg.mr), bias(m0 + cfg.mr);
   for (auto& s : scale) s = 1.0f / (500.0f * std::sqrt(float(kc))) * (0.5f + (rng() % 100) / 66.0f);
+  if (ties)
+    for (size_t i = 0; i < scale.size(); ++i) scale[i] = i % 2 ? 0.5f : 0.25f;
   for (auto& s : bias) s = static_cast<float>(static_cast<int>(rng() % 2001) - 1000) * 0.01f;
   Q8GemmOutput out = ot == Q8Type::kI32   ? Q8GemmOutput::int32()
                      : ot == Q8Type::kF32 ? Q8GemmOutput::dequantized(scale.data(), per_channel, fbias ? bias.data() : nullptr)

@@ -76,19 +76,26 @@ void q8_conv_simd128(size_t mr, size_t nc, size_t kc, const int16_t* w, const in
         }
       }
     } else {
-      // Splatted here, not before the loop: live across it they would take registers the
-      // accumulators need.
-      const v128_t vzp = wasm_f32x4_splat(static_cast<float>(out.zero_point));
-      const v128_t vqmin = wasm_f32x4_splat(static_cast<float>(out.qmin));
-      const v128_t vqmax = wasm_f32x4_splat(static_cast<float>(out.qmax));
+      // Requantized as q8_store_scalar does (float(acc) * scale, round half to even, + zero point,
+      // saturate) in an order with the same result, as q8_dwconv does: clamping to the integer bounds
+      // (qmin - zp, qmax - zp) commutes with rounding, and for |v| < 2^22 adding 1.5 * 2^23 rounds v
+      // half to even (the default rounding mode) into the low mantissa bits, which an integer
+      // subtraction (with the zero point folded in) reads out. pmin/pmax are single instructions on
+      // x86 engines where min/max/nearest/trunc_sat are sequences. Splatted here, not before the
+      // loop: live across it they would take registers the accumulators need.
+      const v128_t vlo = wasm_f32x4_splat(static_cast<float>(out.qmin - out.zero_point));
+      const v128_t vhi = wasm_f32x4_splat(static_cast<float>(out.qmax - out.zero_point));
+      const v128_t vmagic = wasm_f32x4_splat(12582912.0f);
+      const v128_t vmagic_zp = wasm_i32x4_splat(0x4B400000 - out.zero_point);
       for (int i = MR - 1; i >= 0; --i) {
-        // MLAS order: float(acc) * scale, round half to even, + zero point, saturate.
         const v128_t vs = wasm_f32x4_splat(out.scale[out.per_column ? ch[i] : 0]);
-        v128_t f0 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][0]), vs));
-        v128_t f1 = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][1]), vs));
-        f0 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f0, vzp), vqmin), vqmax);
-        f1 = wasm_f32x4_min(wasm_f32x4_max(wasm_f32x4_add(f1, vzp), vqmin), vqmax);
-        const v128_t h = wasm_i16x8_narrow_i32x4(wasm_i32x4_trunc_sat_f32x4(f0), wasm_i32x4_trunc_sat_f32x4(f1));
+        v128_t f0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][0]), vs);
+        v128_t f1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][1]), vs);
+        f0 = wasm_f32x4_pmin(wasm_f32x4_pmax(f0, vlo), vhi);
+        f1 = wasm_f32x4_pmin(wasm_f32x4_pmax(f1, vlo), vhi);
+        const v128_t i0 = wasm_i32x4_sub(wasm_f32x4_add(f0, vmagic), vmagic_zp);
+        const v128_t i1 = wasm_i32x4_sub(wasm_f32x4_add(f1, vmagic), vmagic_zp);
+        const v128_t h = wasm_i16x8_narrow_i32x4(i0, i1);
         const v128_t q = kOut == Q8Type::kU8 ? wasm_u8x16_narrow_i16x8(h, h) : wasm_i8x16_narrow_i16x8(h, h);
         if (nb == 8) {
           wasm_v128_store64_lane(cp[i], q, 0);
