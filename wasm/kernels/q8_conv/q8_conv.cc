@@ -26,7 +26,14 @@ enum class Path {
 
 struct Plan {
   Path path;
-  int64_t mr, mg, mtiles, cg, cpairs, ks, kc;  // kc = cpairs * ks reduction steps
+  int64_t mr, mg, mtiles, cg, cpairs, ks, kc;  // kc reduction steps (pairs)
+  // Single-channel groups (first layers: grayscale input) pair kernel positions along the first
+  // spatial dim instead of channels (a padding channel would waste half of every step):
+  // k0 = kernel[0], rest = ks / k0, kc = ceil(k0 / 2) * rest; in a row band the pair of a lane is
+  // then (input row ih, ih + dh).
+  bool tap_pairs;
+  int64_t k0, rest;
+  int64_t planes;  // band: channel pairs (1 with tap pairs)
   size_t wtile;                                // int16 elements per packed weight tile
   int64_t chunk = 0;                           // pointwise/panel: output pixels per item (multiple of 8)
   int64_t pitch = 0;                           // pointwise/panel: lanes (pairs) per operand row
@@ -52,7 +59,11 @@ Plan make_plan(const ConvGeometry& g, int threads) {
   p.cg = g.c_in / g.group;
   p.cpairs = (p.cg + 1) / 2;
   p.ks = g.kernel_size();
-  p.kc = p.cpairs * p.ks;
+  p.k0 = g.kernel[0];
+  p.rest = p.ks / std::max<int64_t>(1, p.k0);
+  p.tap_pairs = p.cg == 1 && g.nd >= 2 && p.k0 >= 2;
+  p.kc = p.tap_pairs ? (p.k0 + 1) / 2 * p.rest : p.cpairs * p.ks;
+  p.planes = p.tap_pairs ? 1 : p.cpairs;
   p.wtile = q8_conv_weight_tile_size(static_cast<int>(p.mr), static_cast<size_t>(p.kc));
   const bool d2 = g.nd == 2;
   p.ih = d2 ? g.in[0] : 1;
@@ -91,7 +102,7 @@ Plan make_plan(const ConvGeometry& g, int threads) {
   } else {
     p.path = Path::kBand;
     p.wq = round8(round8(p.ow) + (p.kw - 1) * p.dw / p.sw);
-    auto band_bytes = [&](int64_t r) { return p.cpairs * ((r - 1) * p.sh + (p.kh - 1) * p.dh + 1) * p.sw * p.wq * 4; };
+    auto band_bytes = [&](int64_t r) { return p.planes * ((r - 1) * p.sh + (p.kh - 1) * p.dh + 1) * p.sw * p.wq * 4; };
     p.rows = 1;
     while (p.rows < p.oh && band_bytes(p.rows + 1) <= kOperandBytes) ++p.rows;
     while (p.rows > 1 && images * ((p.oh + p.rows - 1) / p.rows) < items_wanted) p.rows = (p.rows + 1) / 2;
@@ -101,6 +112,21 @@ Plan make_plan(const ConvGeometry& g, int threads) {
   }
   p.slot_bytes = p.operand_bytes + 2 * p.row_bytes + p.bases_bytes;
   return p;
+}
+
+// The two (channel, kernel position) taps of reduction step t; the second is padding (zero weight)
+// when b_valid is false.
+struct StepTaps {
+  int64_t ca, kpa, cb, kpb;
+  bool b_valid;
+};
+StepTaps step_taps(const Plan& p, int64_t t) {
+  if (p.tap_pairs) {
+    const int64_t a0 = 2 * (t / p.rest), r = t % p.rest;
+    return {0, a0 * p.rest + r, 0, (a0 + 1) * p.rest + r, a0 + 1 < p.k0};
+  }
+  const int64_t cp = t / p.ks, kp = t % p.ks;
+  return {2 * cp, kp, 2 * cp + 1, kp, 2 * cp + 1 < p.cg};
 }
 
 // ---- byte rows of the input type (padding = the zero point, so it becomes exactly 0)
@@ -224,21 +250,26 @@ struct ItemInput {
 // ow + (kw * dw) / sw: consecutive pixels are consecutive lanes whatever the stride.
 void fill_band(const ConvGeometry& g, const Plan& p, const ItemInput& in, int64_t oh0, int16_t* band) {
   const int64_t ih0 = oh0 * p.sh - p.pt, plane = g.in_size();
-  for (int64_t cp = 0; cp < p.cpairs; ++cp) {
-    const uint8_t* xa = in.x_g + 2 * cp * plane;
-    const bool has_b = 2 * cp + 1 < p.cg;
+  for (int64_t cp = 0; cp < p.planes; ++cp) {
     for (int64_t r = 0; r < p.band_rows; ++r) {
       int16_t* dst = band + (cp * p.band_rows + r) * p.sw * p.wq * 2;
-      const int64_t ih = ih0 + r;
-      if (ih < 0 || ih >= p.ih) {
+      // The pair's two input rows (null: padding): channels 2cp and 2cp + 1 of row ih, or with tap
+      // pairs rows ih and ih + dh of the one channel.
+      const int64_t ih = ih0 + r, ihb = p.tap_pairs ? ih + p.dh : ih;
+      const uint8_t* xa = in.x_g + 2 * cp * plane;
+      const uint8_t* xb = p.tap_pairs ? xa : xa + plane;
+      const uint8_t* ra = ih >= 0 && ih < p.ih ? xa + ih * p.iw : nullptr;
+      const uint8_t* rb = (p.tap_pairs || 2 * cp + 1 < p.cg) && ihb >= 0 && ihb < p.ih ? xb + ihb * p.iw : nullptr;
+      if (!ra && !rb) {
         std::memset(dst, 0, static_cast<size_t>(p.sw * p.wq) * 4);
         continue;
       }
       for (int64_t q = 0; q < p.sw; ++q) {
-        strided_row(in.row0, xa + ih * p.iw, q - p.pl, p.wq, p.sw, p.iw, in.pad);
-        if (has_b) strided_row(in.row1, xa + plane + ih * p.iw, q - p.pl, p.wq, p.sw, p.iw, in.pad);
-        // An odd channel count's padding channel meets zero weights: any values do.
-        interleave(in.x_u8, in.row0, has_b ? in.row1 : in.row0, p.wq / 8, in.x_zp, dst + q * p.wq * 2);
+        if (ra) strided_row(in.row0, ra, q - p.pl, p.wq, p.sw, p.iw, in.pad);
+        else std::memset(in.row0, in.pad, static_cast<size_t>(p.wq));
+        if (rb) strided_row(in.row1, rb, q - p.pl, p.wq, p.sw, p.iw, in.pad);
+        else std::memset(in.row1, in.pad, static_cast<size_t>(p.wq));
+        interleave(in.x_u8, in.row0, in.row1, p.wq / 8, in.x_zp, dst + q * p.wq * 2);
       }
     }
   }
@@ -264,13 +295,13 @@ void fill_rows(const ConvGeometry& g, const Plan& p, const ItemInput& in, int64_
     std::memset(buf + count, in.pad, static_cast<size_t>(round8(count) - count));
     return buf;
   };
-  const int64_t ks = p.path == Path::kPointwise ? 1 : p.ks;
-  for (int64_t cp = 0; cp < p.cpairs; ++cp)
-    for (int64_t kp = 0; kp < ks; ++kp) {
-      const uint8_t* a = row(2 * cp, kp, in.row0);
-      const uint8_t* b = 2 * cp + 1 < p.cg ? row(2 * cp + 1, kp, in.row1) : a;
-      interleave(in.x_u8, a, b, tiles, in.x_zp, operand + (cp * ks + kp) * p.pitch * 2);
-    }
+  for (int64_t t = 0; t < p.kc; ++t) {
+    const StepTaps st = step_taps(p, t);
+    const uint8_t* a = row(st.ca, st.kpa, in.row0);
+    // A padding tap meets zero weights: any values do.
+    const uint8_t* b = st.b_valid ? row(st.cb, st.kpb, in.row1) : a;
+    interleave(in.x_u8, a, b, tiles, in.x_zp, operand + t * p.pitch * 2);
+  }
 }
 
 // Offset within one input plane of output pixel p and kernel position kp, or -1 for padding.
@@ -319,12 +350,12 @@ void q8_conv_pack_weights(const ConvGeometry& g, const void* w, Q8Type w_type, c
         const int32_t b = valid && bias ? bias[ch] : 0;
         std::memcpy(dst + 2 * i, &b, sizeof b);
         const int32_t wz = valid && w_zp ? ld(w_zp, ch * static_cast<int64_t>(w_zp_stride)) : 0;
-        for (int64_t step = 0; step < p.kc; ++step)
-          for (int64_t h = 0; h < 2; ++h) {
-            const int64_t c = 2 * (step / p.ks) + h, kp = step % p.ks;
-            dst[2 * p.mr * (1 + step) + 2 * i + h] =
-                static_cast<int16_t>(valid && c < p.cg ? ld(w, (ch * p.cg + c) * p.ks + kp) - wz : 0);
-          }
+        for (int64_t step = 0; step < p.kc; ++step) {
+          const StepTaps st = step_taps(p, step);
+          int16_t* d = dst + 2 * p.mr * (1 + step) + 2 * i;
+          d[0] = static_cast<int16_t>(valid ? ld(w, (ch * p.cg + st.ca) * p.ks + st.kpa) - wz : 0);
+          d[1] = static_cast<int16_t>(valid && st.b_valid ? ld(w, (ch * p.cg + st.cb) * p.ks + st.kpb) - wz : 0);
+        }
       }
     }
 }
@@ -352,11 +383,12 @@ void q8_conv(const ConvGeometry& g, const void* x, Q8Type x_type, int32_t x_zp, 
   int32_t* koff = static_cast<int32_t*>(scratch);
   uint8_t* slot_base = static_cast<uint8_t*>(scratch) + p1.koff_bytes;
   if (p.path == Path::kBand) {
-    for (int64_t cp = 0; cp < p.cpairs; ++cp)
-      for (int64_t a = 0; a < p.kh; ++a)
-        for (int64_t b = 0; b < p.kw; ++b)
-          koff[(cp * p.kh + a) * p.kw + b] = static_cast<int32_t>(
-              (((cp * p.band_rows + a * p.dh) * p.sw + (b * p.dw) % p.sw) * p.wq + (b * p.dw) / p.sw) * 2);
+    for (int64_t t = 0; t < p.kc; ++t) {
+      const StepTaps st = step_taps(p, t);
+      const int64_t cp = st.ca / 2, a = st.kpa / p.kw, b = st.kpa % p.kw;
+      koff[t] = static_cast<int32_t>(
+          (((cp * p.band_rows + a * p.dh) * p.sw + (b * p.dw) % p.sw) * p.wq + (b * p.dw) / p.sw) * 2);
+    }
   } else {
     for (int64_t t = 0; t < p.kc; ++t) koff[t] = static_cast<int32_t>(t * p.pitch * 2);
   }

@@ -266,6 +266,28 @@ TEST(Q8Conv, OneAndThreeDims) {
   check(geo(3, 2, 3, 5, 1, {4, 9, 10}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}), o, 13);  // pointwise
 }
 
+TEST(Q8Conv, SingleChannelGroups) {
+  // Cg == 1 pairs kernel positions along the first spatial dim (band rows ih, ih + dh) instead of
+  // channels: odd and even kernel heights, dilation, strides, pads, groups, narrow rows (im2col
+  // panel), 3-D, and 1-D (channel pairs with a padding channel).
+  Opts o;
+  uint32_t seed = 300;
+  for (int threads : {1, 2}) {
+    o.threads = threads;
+    check(geo(2, 2, 1, 8, 1, {28, 28}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}), o, seed++);
+    check(geo(2, 1, 1, 5, 1, {19, 22}, {4, 2}, {2, 1}, {2, 1}, {3, 0}, {1, 2}), o, seed++);
+    check(geo(2, 1, 1, 6, 1, {17, 30}, {5, 3}, {1, 2}, {1, 2}, {0, 1}, {2, 0}), o, seed++);
+    check(geo(2, 1, 3, 6, 3, {12, 13}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}), o, seed++);  // groups of 1 channel
+    check(geo(2, 1, 1, 7, 1, {9, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}), o, seed++);     // narrow: panel
+    check(geo(2, 1, 1, 7, 1, {2, 33}, {3, 1}, {1, 1}, {1, 1}, {2, 0}, {2, 0}), o, seed++);    // pads taller than input
+    check(geo(3, 1, 1, 5, 1, {5, 6, 7}, {3, 2, 2}, {1, 1, 2}, {1, 2, 1}, {1, 0, 1}, {1, 1, 0}), o, seed++);
+    check(geo(1, 1, 1, 5, 1, {40}, {3}, {1}, {1}, {1}, {1}), o, seed++);
+    o.xt = Q8Type::kS8;
+    o.ot = Q8Type::kF32;
+    check(geo(2, 1, 1, 9, 1, {15, 16}, {2, 3}, {1, 1}, {1, 1}, {1, 1}, {0, 1}), o, seed++);
+  }
+}
+
 TEST(Q8Conv, RandomShapes) {
   std::mt19937 rng(4242);
   auto r = [&](int lo, int hi) { return static_cast<int64_t>(lo + static_cast<int>(rng() % (hi - lo + 1))); };
