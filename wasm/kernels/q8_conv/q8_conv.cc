@@ -135,8 +135,9 @@ StepTaps step_taps(const Plan& p, int64_t t) {
 void strided_row(uint8_t* dst, const uint8_t* src_row, int64_t iw0, int64_t n, int64_t s, int64_t iw, uint8_t pad) {
   const int64_t lo = std::min(n, iw0 >= 0 ? 0 : (-iw0 + s - 1) / s);
   const int64_t hi = std::max(lo, std::min(n, iw0 < iw ? (iw - iw0 + s - 1) / s : 0));
-  std::memset(dst, pad, static_cast<size_t>(lo));
-  std::memset(dst + hi, pad, static_cast<size_t>(n - hi));
+  // Edges are a few bytes: plain loops (memset is a call in wasm).
+  for (int64_t t = 0; t < lo; ++t) dst[t] = pad;
+  for (int64_t t = hi; t < n; ++t) dst[t] = pad;
   const uint8_t* src = src_row + iw0 + lo * s;
   dst += lo;
   const int64_t m = hi - lo;

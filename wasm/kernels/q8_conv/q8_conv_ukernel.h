@@ -52,7 +52,6 @@ struct Q8ConvUConfig {
 const Q8ConvUConfig& q8_conv_4x8c2__scalar();
 #if defined(__wasm_simd128__) || defined(EDGEINFER_USE_SIMDE)
 const Q8ConvUConfig& q8_conv_4x8c2__simd128();
-const Q8ConvUConfig& q8_conv_6x8c2__simd128();
 #endif
 
 // The variant the runtime uses in this build (weights are packed for its MR).
