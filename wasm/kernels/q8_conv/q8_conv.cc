@@ -142,11 +142,21 @@ void strided_row(uint8_t* dst, const uint8_t* src_row, int64_t iw0, int64_t n, i
   dst += lo;
   const int64_t m = hi - lo;
   if (m <= 0) return;
+  int64_t t = 0;
   if (s == 1) {
+#if EDGEINFER_SIMD128
+    // Rows are short (tens to hundreds of bytes): inline copies beat a memcpy call in wasm.
+    for (; t + 16 <= m; t += 16) wasm_v128_store(dst + t, wasm_v128_load(src + t));
+    if (t + 8 <= m) {
+      wasm_v128_store64_lane(dst + t, wasm_v128_load64_zero(src + t), 0);
+      t += 8;
+    }
+    for (; t < m; ++t) dst[t] = src[t];
+#else
     std::memcpy(dst, src, static_cast<size_t>(m));
+#endif
     return;
   }
-  int64_t t = 0;
 #if EDGEINFER_SIMD128
   if (s == 2) {
     // 16 bytes in, the 8 even ones out; loads stay inside the 2 * m - 1 bytes the row part covers.
@@ -375,7 +385,9 @@ void q8_conv(const ConvGeometry& g, const void* x, Q8Type x_type, int32_t x_zp, 
              const Q8GemmOutput& out, ThreadPool* pool, void* scratch, size_t scratch_bytes) {
   const int64_t P = g.out_size(), I = g.in_size();
   if (P <= 0 || g.batch <= 0 || g.c_out <= 0) return;
-  const int threads = pool ? pool->num_threads() : 1;
+  // Tiny convolutions (a few hundred thousand MACs: MNIST-sized layers) cost less than waking threads.
+  const double macs = static_cast<double>(g.batch) * g.c_out * P * (g.c_in / g.group) * g.kernel_size();
+  const int threads = pool && macs >= 1e6 ? pool->num_threads() : 1;
   const Plan p = make_plan(g, threads);
   // Slots are laid out for the largest operand (one thread's plan); more threads only shrink items.
   const Plan p1 = make_plan(g, 1);
@@ -409,7 +421,7 @@ void q8_conv(const ConvGeometry& g, const void* x, Q8Type x_type, int32_t x_zp, 
   int64_t slot_holds[kConvMaxSlots];
   std::fill(slot_holds, slot_holds + kConvMaxSlots, int64_t{-1});
   const uint8_t pad = static_cast<uint8_t>(x_zp);
-  conv_for_each_with_slot(pool, images * pchunks * mchunks, slots, [&](int slot, int64_t item) {
+  conv_for_each_with_slot(threads > 1 ? pool : nullptr, images * pchunks * mchunks, slots, [&](int slot, int64_t item) {
     const int64_t mc = item % mchunks, pc = (item / mchunks) % pchunks, img = item / mchunks / pchunks;
     const int64_t grp = img % g.group, n = img / g.group;
     uint8_t* mem = slot_base + static_cast<size_t>(slot) * p1.slot_bytes;

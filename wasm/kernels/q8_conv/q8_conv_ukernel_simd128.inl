@@ -60,6 +60,11 @@ void q8_conv_simd128(size_t mr, size_t nc, size_t kc, const int16_t* w, const in
     ch[i] = valid ? ch[i - 1] + 1 : ch[i - 1];
   }
   const int16_t* wk0 = w + 2 * MR;
+  // Per-row output scales, splat once per call (spilled to the stack while the accumulators need the
+  // registers; a reload is one load, not a load and a shuffle per tile).
+  v128_t vscale[MR];
+  for (int i = 0; i < MR; ++i)
+    vscale[i] = wasm_f32x4_splat(out.scale ? out.scale[out.per_column ? ch[i] : 0] : 1.0f);
   for (;;) {
     v128_t acc[MR][2];
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = wasm_v128_load32_splat(w + 2 * i);
@@ -87,7 +92,7 @@ void q8_conv_simd128(size_t mr, size_t nc, size_t kc, const int16_t* w, const in
       }
     } else if (kOut == Q8Type::kF32) {
       for (int i = MR - 1; i >= 0; --i) {
-        const v128_t vs = wasm_f32x4_splat(out.scale ? out.scale[out.per_column ? ch[i] : 0] : 1.0f);
+        const v128_t vs = vscale[i];
         v128_t f0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][0]), vs);
         v128_t f1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][1]), vs);
         if (out.fbias) {
@@ -115,7 +120,7 @@ void q8_conv_simd128(size_t mr, size_t nc, size_t kc, const int16_t* w, const in
       const v128_t vmagic = wasm_f32x4_splat(12582912.0f);
       const v128_t vmagic_zp = wasm_i32x4_splat(0x4B400000 - out.zero_point);
       for (int i = MR - 1; i >= 0; --i) {
-        const v128_t vs = wasm_f32x4_splat(out.scale[out.per_column ? ch[i] : 0]);
+        const v128_t vs = vscale[i];
         v128_t f0 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][0]), vs);
         v128_t f1 = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[i][1]), vs);
         f0 = wasm_f32x4_pmin(wasm_f32x4_pmax(f0, vlo), vhi);
