@@ -1,22 +1,28 @@
 // Quantized (8-bit) N-D convolution in NCHW (NC...) with groups, organised like the fp32 conv
 // (kernels/f32_conv/): per (image, group) the output block Y_g (Mg channels x P pixels) =
 // W_g (Mg x K) * im2col(X_g) (K x P), K = Cg * prod(kernel), with the weights as the A side and the
-// activations as the B side, so the microkernels' MR x 8 tiles (MR output channels x 8 pixels, see
-// q8_conv_ukernel.h) land directly in the NCHW output.
-//  - Weights are packed once (session creation) as int16 W - w_zp[m] in MR-row tiles with the int32
-//    biases; any zero point works, uint8 or int8.
-//  - Activations are packed per work item (a block of output pixels sized so the panel, K x block x 2
-//    bytes, stays in L2) as int16 X - x_zp in the pair-interleaved layout the dot kernel reads, so
-//    padding taps are exactly 0 and no zero-point correction term exists. The K rows of the panel
-//    are the input planes themselves for 1x1 stride-1 unpadded convolutions; for 1-D/2-D ones each
-//    (c, ky, kx) row is built from shifted contiguous runs of input rows (strided runs at stride > 1,
-//    padding written as the zero point), then widened and interleaved 8 pixels at a time; 3-D (and
-//    higher) geometries take a per-pixel offset path.
-//  - Items are (image, group, pixel block, range of MR tiles) over conv_for_each_with_slot: each
-//    thread packs a block into its own scratch slot and runs every tile of output channels over it.
-// Output stage and requantization: exactly q8_gemm's (see q8_gemm.h), with the per-channel scale and
-// fbias indexed by output channel. Accumulation is int32 and cannot overflow for K <= 33025 (each
-// pair of products is at most 2 * 255 * 255); beyond, it wraps mod 2^32 exactly like the reference.
+// activations as the B side, so the microkernels' MR x 8 tiles (MR output channels x 8 pixels of one
+// output row, see q8_conv_ukernel.h) are stored straight into the NCHW output.
+//  - Weights are packed once (session creation) as int16 W - w_zp[m] in tiles of MR output channels
+//    with their int32 biases, the reduction in steps of two input channels at one kernel position
+//    (an odd channel count gets a zero channel; single-channel groups pair kernel positions along the
+//    first spatial dim instead). Any zero points, uint8 or int8; nothing depends on the activations.
+//  - Activations are converted per work item into int16 X - x_zp with the step's two values
+//    interleaved (one 32-bit lane per pixel; padding is exactly 0, so no zero-point correction term
+//    exists) and read in place through a table of offsets, one per reduction step:
+//      pointwise (1x1, stride 1, no pads): chunks of the input planes;
+//      1-D/2-D: a band of the few input rows the item's output rows need, zero-padded and split into
+//        stride phases, so every stride and dilation reads consecutive lanes (no im2col);
+//      otherwise (3-D and up, rows too narrow for 8-pixel tiles): im2col panels of pairs.
+//    Each item's operand stays within ~128 KB so every tile of output channels rereads it from L2.
+//  - Items are (image, group, pixel chunk or row band, range of MR tiles) over
+//    conv_for_each_with_slot; each thread converts into its own scratch slot. Output channel tiles
+//    are split too when the pixels alone leave threads idle; tiny convolutions (< 1M MACs) stay on
+//    the calling thread.
+// Output stage and requantization: exactly q8_gemm's (see q8_gemm.h), with scale / fbias indexed by
+// output channel; bit-identical to q8_conv_reference. Each reduction step adds two products of at most
+// 255 * 255, so the int32 sum of products cannot overflow for K <= 33025; beyond that (and with the
+// bias) it wraps mod 2^32 exactly like the reference.
 // Geometry: the fp32 conv's ConvGeometry (kernels/f32_conv/f32_conv.h).
 #pragma once
 

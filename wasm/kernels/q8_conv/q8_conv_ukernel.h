@@ -8,13 +8,15 @@
 // over pairs of input channels (c2): step t = (channel pair cp, kernel position kp); each row's two
 // weights [W(m,2cp,kp) W(m,2cp+1,kp)] are splat as one 32-bit lane and i32x4.dot_i16x8_s against the
 // activation pairs [X(2cp,.) X(2cp+1,.)] of 4 pixels adds both products per lane (pmaddwd on x86
-// engines). A pair is at most 2 * 255 * 255 = 130050 in magnitude, so the int32 accumulator cannot
-// overflow for K <= 33025 (2^31 / 255^2); beyond that it wraps mod 2^32 exactly as
+// engines). A pair is at most 2 * 255 * 255 = 130050 in magnitude, so the int32 sum of products
+// cannot overflow for K <= 33025 (2^31 / 255^2); beyond that (and with the bias) it wraps mod 2^32 as
 // q8_conv_reference does (wrapping addition is associative, so results never depend on the order).
 //
 // Packed weights, per tile of MR output channels (channels past the group's count are zero rows):
 //   MR int32 biases (2 * MR int16), then for each step t < kc: MR x [W(m,2cp,kp) W(m,2cp+1,kp)]
 //   (2 * MR int16), t = cp * prod(kernel) + kp; an odd channel count is padded with a zero channel.
+//   (q8_conv pairs kernel positions along the first spatial dim instead for single-channel groups;
+//   the microkernels only see pairs of int16.)
 // Activations are read in place through a table of kc offsets (int16 elements), as in the fp32
 // conv microkernels: for step t, the pairs of 8 consecutive pixels are the 8 consecutive 32-bit lanes
 // [X(2cp,p) X(2cp+1,p)] at b + koff[t] (+ 16 per further tile of 8 pixels). That holds for a
