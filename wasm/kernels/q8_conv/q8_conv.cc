@@ -132,9 +132,21 @@ StepTaps step_taps(const Plan& p, int64_t t) {
 // ---- byte rows of the input type (padding = the zero point, so it becomes exactly 0)
 
 // dst[t] = src_row[iw0 + t * s] for t < n, pad where the column is outside [0, iw).
-void strided_row(uint8_t* dst, const uint8_t* src_row, int64_t iw0, int64_t n, int64_t s, int64_t iw, uint8_t pad) {
+// Of n columns iw0 + t * s, those with t in [lo, hi) fall inside a row of width iw.
+struct RowSpan {
+  int64_t lo, hi;
+};
+RowSpan row_span(int64_t iw0, int64_t n, int64_t s, int64_t iw) {
+  if (s == 1) {  // no divisions (64-bit ones are slow in wasm)
+    const int64_t lo = std::min(n, std::max<int64_t>(0, -iw0));
+    return {lo, std::max(lo, std::min(n, iw - iw0))};
+  }
   const int64_t lo = std::min(n, iw0 >= 0 ? 0 : (-iw0 + s - 1) / s);
-  const int64_t hi = std::max(lo, std::min(n, iw0 < iw ? (iw - iw0 + s - 1) / s : 0));
+  return {lo, std::max(lo, std::min(n, iw0 < iw ? (iw - iw0 + s - 1) / s : 0))};
+}
+
+void strided_row(uint8_t* dst, const uint8_t* src_row, int64_t iw0, int64_t n, int64_t s, RowSpan span, uint8_t pad) {
+  const int64_t lo = span.lo, hi = span.hi;
   // Edges are a few bytes: plain loops (memset is a call in wasm).
   for (int64_t t = 0; t < lo; ++t) dst[t] = pad;
   for (int64_t t = hi; t < n; ++t) dst[t] = pad;
@@ -178,10 +190,12 @@ void fill_row_2d(const Plan& p, const uint8_t* xc, int64_t kp, int64_t p0, int64
   for (int64_t j = 0; j < count; ++oh, ow0 = 0) {
     const int64_t run = std::min(count - j, p.ow - ow0);
     const int64_t ih = oh * p.sh - p.pt + a * p.dh;
-    if (ih < 0 || ih >= p.ih)
+    if (ih < 0 || ih >= p.ih) {
       std::memset(dst + j, pad, static_cast<size_t>(run));
-    else
-      strided_row(dst + j, xc + ih * p.iw, ow0 * p.sw - p.pl + b * p.dw, run, p.sw, p.iw, pad);
+    } else {
+      const int64_t iw0 = ow0 * p.sw - p.pl + b * p.dw;
+      strided_row(dst + j, xc + ih * p.iw, iw0, run, p.sw, row_span(iw0, run, p.sw, p.iw), pad);
+    }
     j += run;
   }
 }
@@ -261,6 +275,15 @@ struct ItemInput {
 // ow + (kw * dw) / sw: consecutive pixels are consecutive lanes whatever the stride.
 void fill_band(const ConvGeometry& g, const Plan& p, const ItemInput& in, int64_t oh0, int16_t* band) {
   const int64_t ih0 = oh0 * p.sh - p.pt, plane = g.in_size();
+  // Every band row of a phase covers the same columns.
+  RowSpan spans[16];
+  std::vector<RowSpan> many;
+  RowSpan* span = spans;
+  if (p.sw > 16) {
+    many.resize(static_cast<size_t>(p.sw));
+    span = many.data();
+  }
+  for (int64_t q = 0; q < p.sw; ++q) span[q] = row_span(q - p.pl, p.wq, p.sw, p.iw);
   for (int64_t cp = 0; cp < p.planes; ++cp) {
     for (int64_t r = 0; r < p.band_rows; ++r) {
       int16_t* dst = band + (cp * p.band_rows + r) * p.sw * p.wq * 2;
@@ -276,9 +299,9 @@ void fill_band(const ConvGeometry& g, const Plan& p, const ItemInput& in, int64_
         continue;
       }
       for (int64_t q = 0; q < p.sw; ++q) {
-        if (ra) strided_row(in.row0, ra, q - p.pl, p.wq, p.sw, p.iw, in.pad);
+        if (ra) strided_row(in.row0, ra, q - p.pl, p.wq, p.sw, span[q], in.pad);
         else std::memset(in.row0, in.pad, static_cast<size_t>(p.wq));
-        if (rb) strided_row(in.row1, rb, q - p.pl, p.wq, p.sw, p.iw, in.pad);
+        if (rb) strided_row(in.row1, rb, q - p.pl, p.wq, p.sw, span[q], in.pad);
         else std::memset(in.row1, in.pad, static_cast<size_t>(p.wq));
         interleave(in.x_u8, in.row0, in.row1, p.wq / 8, in.x_zp, dst + q * p.wq * 2);
       }
