@@ -82,8 +82,9 @@ TEST(Q8ConvUKernel, VariantsMatchReference) {
       for (size_t mr = 1; mr <= static_cast<size_t>(cfg->mr); ++mr)
         for (size_t nc : {1, 2, 3, 4, 5, 6, 7, 8, 9, 14, 16, 23, 64})
           for (size_t kc : {1, 2, 5, 64}) {
-            const bool pc = (seed & 1) != 0;
-            check_ukernel(*cfg, ot, pc, (seed & 2) != 0, mr, nc, kc, seed++);
+            const bool pc = (seed & 1) != 0, fbias = (seed & 2) != 0;
+            check_ukernel(*cfg, ot, pc, fbias, mr, nc, kc, seed);
+            ++seed;
           }
 }
 
