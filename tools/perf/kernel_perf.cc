@@ -33,6 +33,7 @@
 #include "kernels/f32_conv/f32_conv.h"
 #include "kernels/f32_dwconv/f32_dwconv.h"
 #include "kernels/f32_gemm/f32_gemm.h"
+#include "kernels/q8_binary/q8_binary.h"
 #include "kernels/q8_conv/q8_conv.h"
 #include "kernels/q8_dwconv/q8_dwconv.h"
 #include "kernels/q8_gemm/q8_gemm.h"
@@ -250,9 +251,11 @@ void bench_q8_ukernel(const Q8GemmConfig& q) {
   q8_gemm_pack_b(kc, nc, b.data(), Q8Type::kS8, nc, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
   const float scale = 1e-4f;
   const Q8GemmOutput out = Q8GemmOutput::quantized(Q8Type::kU8, &scale, false, 128);
-  const Q8GemmUKernel uk = q.get(Q8Type::kU8, Q8Type::kU8);
+  const Q8GemmUKernel uk = q.get(Q8Type::kU8);
+  std::vector<int16_t> a16(q8_gemm_packed_a_size(q.mr, kc, q.mr));
+  q8_gemm_pack_a(q.mr, kc, a.data(), Q8Type::kU8, kc, q.mr, a16.data());
   const double ms = time_ms([&] {
-    for (int i = 0; i < 64; ++i) uk(q.mr, nc, kc, a.data(), kc, packed.data(), c.data(), nc, 0, out);
+    for (int i = 0; i < 64; ++i) uk(q.mr, nc, kc, a16.data(), packed.data(), c.data(), nc, 0, out);
   });
   const double macs = 64.0 * q.mr * nc * kc;
   std::printf("%-52s %10.5f ms %8.2f GMAC/s\n", (std::string("q8 ukernel ") + q.name + " (kc=256, L1)").c_str(),
@@ -310,6 +313,20 @@ void bench_q8_conv(const char* label, const ConvGeometry& g, ThreadPool& pool) {
 }
 
 // Quantized depthwise convolution against the fp32 one on the same shape (MAC/s).
+// QLinearAdd / QLinearMul elementwise, same-shape operands, ns per output element.
+void bench_q8_binary(bool mul, size_t n) {
+  std::vector<uint8_t> a = rnd8(n), b = rnd8(n + 7), y(n);
+  Q8BinaryParams p;
+  p.mul = mul;
+  p.ra = mul ? 0.0013f : 0.37f;
+  p.rb = 0.61f;
+  p.za = 131;
+  p.zb = 120;
+  p.zc = 128;
+  const double ms = time_ms([&] { q8_binary(p, a.data(), 1, b.data() + 7, 1, y.data(), n); });
+  std::printf("q8 binary %-3s n=%-9zu %8.3f ms %6.3f ns/element\n", mul ? "mul" : "add", n, ms, ms * 1e6 / n);
+}
+
 void bench_q8_dwconv(int64_t c, int64_t hw, int64_t k, int64_t s, ThreadPool& pool) {
   DwConv2dParams p;
   p.channels = c;
@@ -352,7 +369,7 @@ int main_impl(int argc, char** argv) {
     else if (a == "--min-ms" && i + 1 < argc) g_min_ms = std::atof(argv[++i]);
     else if (a == "--wall") g_cpu_time = false;
     else {
-      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv|q8|q8conv|q8dwconv] [--min-ms MS] [--wall]\n");
+      std::fprintf(stderr, "usage: edgeinfer_kernel_perf [--threads N] [--filter ukernel|gemm|conv|dwconv|q8|q8conv|q8dwconv|q8binary] [--min-ms MS] [--wall]\n");
       return 2;
     }
   }
@@ -421,6 +438,12 @@ int main_impl(int argc, char** argv) {
     bench_q8_conv("det", geo2d(192, 192, 40, 40, 1, 1, 1, 0, 0), pool);
     bench_q8_conv("mnist", geo2d(1, 8, 28, 28, 3, 3, 1, 1, 1), pool);  // MNIST CNN conv1 / conv2
     bench_q8_conv("mnist", geo2d(8, 16, 14, 14, 3, 3, 1, 1, 1), pool);
+  }
+  if (match(filter, "q8binary")) {  // also under --filter q8
+    for (bool mul : {false, true}) {
+      bench_q8_binary(mul, 96 * 40 * 40);    // L2-resident
+      bench_q8_binary(mul, 24 * 320 * 320);  // det's largest residual add (streams from memory)
+    }
   }
   if (match(filter, "q8dwconv")) {  // also under --filter q8
     bench_q8_dwconv(16, 320, 3, 1, pool);     // PP-OCRv4 det depthwise shapes

@@ -22,6 +22,12 @@
 // is folded into the packed int32 bias at pack time. Each i32x4.dot_i16x8_s product pair is at most
 // 2 * 128 * 255, so K <= 65793 never overflows.
 //
+// The tiling driver packs each block of A rows once into int16 in that signed domain, in panels of MR
+// rows laid out [k pair][row][2] (K padded to even, rows to MR, with zeros), and every column block of B
+// reuses it: the microkernels splat each row's pair of activations straight from memory
+// (v128.load32_splat) through one advancing pointer, which V8 runs faster than widening and shuffling
+// lanes inside the kernel (README: int8 kernels).
+//
 // Packed B layout (NR = 8, KR = 2): for each block of 8 columns (the last padded with zero columns):
 // 8 int32 biases (zero-point corrections folded in), then ceil(K/2) groups of 16 int16:
 // [B'(k,n0) B'(k+1,n0) B'(k,n0+1) B'(k+1,n0+1) ... B'(k+1,n0+7)] (K padded with a zero row when odd).
@@ -74,21 +80,20 @@ struct Q8GemmOutput {
 size_t q8_type_size(Q8Type t);
 
 // Computes rows [0, mr) (mr <= MR) of C over nc columns starting at absolute column n0 (a multiple of
-// NR; used to index per-column scales) and kc reductions. a: row i at a + i * a_stride bytes;
-// w: packed B at the block of column n0; c: row i at c + i * cm_stride elements of the output type.
-using Q8GemmUKernel = void (*)(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int16_t* w,
-                               void* c, size_t cm_stride, size_t n0, const Q8GemmOutput& out);
+// NR; used to index per-column scales) and kc reductions. a: one MR-row panel of packed A
+// (q8_gemm_pack_a); w: packed B at the block of column n0; c: row i at c + i * cm_stride elements of
+// the output type.
+using Q8GemmUKernel = void (*)(size_t mr, size_t nc, size_t kc, const int16_t* a, const int16_t* w, void* c,
+                               size_t cm_stride, size_t n0, const Q8GemmOutput& out);
 
-// Variants: [input is u8 ? 0 : 1][output type]. Scalar ones exist in every build.
+// Variants, indexed by output type. Scalar ones exist in every build.
 struct Q8GemmConfig {
-  Q8GemmUKernel ukernel[2][4];
+  Q8GemmUKernel ukernel[4];
   int mr;
   int nr;
   const char* name;
   const Q8GemmConfig* single_row = nullptr;  // used for 1-row tiles (M == 1: vector x matrix), if set
-  Q8GemmUKernel get(Q8Type a_type, Q8Type out_type) const {
-    return ukernel[a_type == Q8Type::kU8 ? 0 : 1][static_cast<int>(out_type)];
-  }
+  Q8GemmUKernel get(Q8Type out_type) const { return ukernel[static_cast<int>(out_type)]; }
 };
 
 const Q8GemmConfig& q8_gemm_4x8c2__scalar();
@@ -130,6 +135,15 @@ void q8_gemm_set_bias(size_t k, size_t n, const int32_t* bias, const int32_t* co
 // into tiles over the pool's threads (pool may be null). a_type must match the one given to packing.
 void q8_gemm(const Q8GemmConfig& cfg, int64_t m, int64_t n, int64_t k, const void* a, Q8Type a_type, int64_t lda,
              const int16_t* packed_b, void* c, int64_t ldc, const Q8GemmOutput& out, ThreadPool* pool);
+
+// int16 elements of packed A for rows x k with MR = mr.
+inline size_t q8_gemm_packed_a_size(size_t rows, size_t k, size_t mr) {
+  return (rows + mr - 1) / mr * mr * ((k + 1) & ~size_t{1});
+}
+
+// Packs rows x k of A (row stride lda bytes, a_type) into panels of mr rows, each [k/2][mr][2] int16 in
+// the kernels' signed domain (uint8: a - 128, int8: a); padding rows and the odd column are zero.
+void q8_gemm_pack_a(size_t rows, size_t k, const void* a, Q8Type a_type, size_t lda, size_t mr, int16_t* dst);
 
 // Serial over the tile [m0, m0+mc) x [n0, n0+nc); n0 a multiple of NR.
 void q8_gemm_tile(const Q8GemmConfig& cfg, int64_t m0, int64_t mc, int64_t n0, int64_t nc, int64_t k, const void* a,

@@ -6,9 +6,9 @@
 namespace edgeinfer {
 namespace {
 
-template <int MR, bool kAU8, Q8Type kOut>
-void q8_gemm_scalar(size_t mr, size_t nc, size_t kc, const void* a, size_t a_stride, const int16_t* w, void* c,
-                    size_t cm_stride, size_t n0, const Q8GemmOutput& out) {
+template <int MR, Q8Type kOut>
+void q8_gemm_scalar(size_t mr, size_t nc, size_t kc, const int16_t* a, const int16_t* w, void* c, size_t cm_stride,
+                    size_t n0, const Q8GemmOutput& out) {
   constexpr size_t NR = kQ8GemmNR;
   const size_t kp = (kc + 1) / 2;
   for (;;) {
@@ -17,11 +17,11 @@ void q8_gemm_scalar(size_t mr, size_t nc, size_t kc, const void* a, size_t a_str
     const int16_t* wk = w + 16;
     const size_t ncb = nc < NR ? nc : NR;
     for (size_t i = 0; i < mr; ++i) {
-      const uint8_t* ar = static_cast<const uint8_t*>(a) + i * a_stride;
+      const int16_t* ar = a + 2 * i;  // packed A: [k pair][MR rows][2]
       uint32_t acc[NR];
       for (size_t j = 0; j < NR; ++j) acc[j] = static_cast<uint32_t>(bias[j]);
       for (size_t p = 0; p < kc; ++p) {
-        const int32_t av = kAU8 ? static_cast<int32_t>(ar[p]) - 128 : static_cast<int32_t>(static_cast<int8_t>(ar[p]));
+        const int32_t av = ar[(p / 2) * 2 * MR + (p & 1)];
         const int16_t* wp = wk + 16 * (p / 2) + (p & 1);
         for (size_t j = 0; j < NR; ++j) acc[j] += static_cast<uint32_t>(av * wp[2 * j]);
       }
@@ -38,10 +38,8 @@ void q8_gemm_scalar(size_t mr, size_t nc, size_t kc, const void* a, size_t a_str
 }  // namespace
 
 const Q8GemmConfig& q8_gemm_4x8c2__scalar() {
-  static const Q8GemmConfig cfg{{{q8_gemm_scalar<4, true, Q8Type::kU8>, q8_gemm_scalar<4, true, Q8Type::kS8>,
-                                  q8_gemm_scalar<4, true, Q8Type::kI32>, q8_gemm_scalar<4, true, Q8Type::kF32>},
-                                 {q8_gemm_scalar<4, false, Q8Type::kU8>, q8_gemm_scalar<4, false, Q8Type::kS8>,
-                                  q8_gemm_scalar<4, false, Q8Type::kI32>, q8_gemm_scalar<4, false, Q8Type::kF32>}},
+  static const Q8GemmConfig cfg{{q8_gemm_scalar<4, Q8Type::kU8>, q8_gemm_scalar<4, Q8Type::kS8>,
+                                 q8_gemm_scalar<4, Q8Type::kI32>, q8_gemm_scalar<4, Q8Type::kF32>},
                                 4, 8, "4x8c2__scalar"};
   return cfg;
 }

@@ -32,9 +32,11 @@ void q8_ukernel_peak(benchmark::State& state, const Q8GemmConfig* cfg, Q8Type ou
   q8_gemm_pack_b(kc, nc, b.data(), Q8Type::kS8, nc, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
   const Q8GemmOutput out = out_type == Q8Type::kI32 ? Q8GemmOutput::int32()
                                                     : Q8GemmOutput::quantized(Q8Type::kU8, &kScale, false, 128);
-  const Q8GemmUKernel uk = cfg->get(Q8Type::kU8, out_type);
+  const Q8GemmUKernel uk = cfg->get(out_type);
+  std::vector<int16_t> a16(q8_gemm_packed_a_size(cfg->mr, kc, cfg->mr));
+  q8_gemm_pack_a(cfg->mr, kc, a.data(), Q8Type::kU8, kc, cfg->mr, a16.data());
   for (auto _ : state) {
-    uk(cfg->mr, nc, kc, a.data(), kc, packed.data(), c.data(), nc, 0, out);
+    uk(cfg->mr, nc, kc, a16.data(), packed.data(), c.data(), nc, 0, out);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }

@@ -1,7 +1,9 @@
 // Tiling of a whole quantized GEMM over the microkernels and the thread pool.
 #include <algorithm>
+#include <vector>
 
 #include "kernels/q8_gemm/q8_gemm.h"
+#include "kernels/simd.h"
 
 namespace edgeinfer {
 
@@ -13,20 +15,74 @@ const Q8GemmConfig& q8_gemm_config() {
 #endif
 }
 
+void q8_gemm_pack_a(size_t rows, size_t k, const void* a, Q8Type a_type, size_t lda, size_t mr, int16_t* dst) {
+  const size_t kp = (k + 1) / 2;
+  const bool u8 = a_type == Q8Type::kU8;
+  const uint8_t* src = static_cast<const uint8_t*>(a);
+  auto value = [&](size_t r, size_t i) -> int16_t {
+    if (r >= rows || i >= k) return 0;
+    const uint8_t v = src[r * lda + i];
+    return static_cast<int16_t>(u8 ? static_cast<int32_t>(v) - 128 : static_cast<int8_t>(v));
+  };
+  for (size_t r0 = 0; r0 < rows; r0 += mr) {
+    int16_t* panel = dst + r0 * 2 * kp;
+    size_t p = 0;
+#if EDGEINFER_SIMD128
+    if (mr == 4 && r0 + 4 <= rows) {
+      // 8 values (4 pairs) of each row, widened, then a 4 x 4 transpose of 32-bit pairs.
+      const v128_t bias = wasm_i16x8_splat(u8 ? 128 : 0);
+      for (; 2 * p + 8 <= k; p += 4) {
+        v128_t v[4];
+        for (int i = 0; i < 4; ++i) {
+          const uint8_t* s8 = src + (r0 + i) * lda + 2 * p;
+          v[i] = u8 ? wasm_i16x8_sub(wasm_u16x8_load8x8(s8), bias) : wasm_i16x8_load8x8(s8);
+        }
+        const v128_t t0 = wasm_i32x4_shuffle(v[0], v[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(v[2], v[3], 0, 4, 1, 5);
+        const v128_t t2 = wasm_i32x4_shuffle(v[0], v[1], 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(v[2], v[3], 2, 6, 3, 7);
+        int16_t* o = panel + p * 8;
+        wasm_v128_store(o, wasm_i64x2_shuffle(t0, t1, 0, 2));
+        wasm_v128_store(o + 8, wasm_i64x2_shuffle(t0, t1, 1, 3));
+        wasm_v128_store(o + 16, wasm_i64x2_shuffle(t2, t3, 0, 2));
+        wasm_v128_store(o + 24, wasm_i64x2_shuffle(t2, t3, 1, 3));
+      }
+    }
+#endif
+    for (; p < kp; ++p)
+      for (size_t i = 0; i < mr; ++i) {
+        panel[(p * mr + i) * 2] = value(r0 + i, 2 * p);
+        panel[(p * mr + i) * 2 + 1] = value(r0 + i, 2 * p + 1);
+      }
+  }
+}
+
 void q8_gemm_tile(const Q8GemmConfig& cfg, int64_t m0, int64_t mc, int64_t n0, int64_t nc, int64_t k, const void* a,
                   Q8Type a_type, int64_t lda, const int16_t* packed_b, void* c, int64_t ldc, const Q8GemmOutput& out) {
   if (mc == 1 && cfg.single_row) {
     q8_gemm_tile(*cfg.single_row, m0, mc, n0, nc, k, a, a_type, lda, packed_b, c, ldc, out);
     return;
   }
-  const Q8GemmUKernel uk = cfg.get(a_type, out.type);
+  const Q8GemmUKernel uk = cfg.get(out.type);
   const size_t es = q8_type_size(out.type);
+  const size_t mr = static_cast<size_t>(cfg.mr);
+  const size_t kw = (static_cast<size_t>(k) + 1) & ~size_t{1};
   const int16_t* w = packed_b + static_cast<size_t>(n0) / kQ8GemmNR * 16 * (1 + (static_cast<size_t>(k) + 1) / 2);
-  for (int64_t m = m0; m < m0 + mc; m += cfg.mr) {
-    const int64_t rows = std::min<int64_t>(cfg.mr, m0 + mc - m);
-    uk(static_cast<size_t>(rows), static_cast<size_t>(nc), static_cast<size_t>(k),
-       static_cast<const uint8_t*>(a) + m * lda, static_cast<size_t>(lda), w,
-       static_cast<uint8_t*>(c) + (m * ldc + n0) * es, static_cast<size_t>(ldc), static_cast<size_t>(n0), out);
+  // Rows are packed in blocks of about 64 KB (at least MR rows), each block once for all the tile's
+  // column blocks. One buffer per thread, kept between calls.
+  thread_local std::vector<int16_t> packed_a;
+  const int64_t block_rows = std::min<int64_t>(
+      mc, std::max<int64_t>(cfg.mr, static_cast<int64_t>(32768 / kw) / cfg.mr * cfg.mr));
+  const size_t need = q8_gemm_packed_a_size(static_cast<size_t>(block_rows), static_cast<size_t>(k), mr);
+  if (packed_a.size() < need) packed_a.resize(need);
+  for (int64_t mb = m0; mb < m0 + mc; mb += block_rows) {
+    const int64_t rows_in_block = std::min<int64_t>(block_rows, m0 + mc - mb);
+    q8_gemm_pack_a(static_cast<size_t>(rows_in_block), static_cast<size_t>(k), static_cast<const uint8_t*>(a) + mb * lda,
+                   a_type, static_cast<size_t>(lda), mr, packed_a.data());
+    for (int64_t m = mb; m < mb + rows_in_block; m += cfg.mr) {
+      const int64_t rows = std::min<int64_t>(cfg.mr, mb + rows_in_block - m);
+      uk(static_cast<size_t>(rows), static_cast<size_t>(nc), static_cast<size_t>(k),
+         packed_a.data() + static_cast<size_t>(m - mb) * kw, w, static_cast<uint8_t*>(c) + (m * ldc + n0) * es,
+         static_cast<size_t>(ldc), static_cast<size_t>(n0), out);
+    }
   }
 }
 
