@@ -46,8 +46,8 @@ inline void widen(v128_t v, v128_t zp, v128_t* lo, v128_t* hi) {
   *hi = wasm_i16x8_sub(kSigned ? wasm_i16x8_extend_high_i8x16(v) : wasm_u16x8_extend_high_u8x16(v), zp);
 }
 
-inline v128_t f_lo(v128_t h) { return wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(h)); }
-inline v128_t f_hi(v128_t h) { return wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(h)); }
+inline v128_t f_lo(v128_t h) { return edgeinfer_f32x4_from_small_i32x4(wasm_i32x4_extend_low_i16x8(h)); }
+inline v128_t f_hi(v128_t h) { return edgeinfer_f32x4_from_small_i32x4(wasm_i32x4_extend_high_i16x8(h)); }
 
 template <bool kSigned, bool kMul>
 void simd_impl(const Q8BinaryParams& p, const void* a, size_t as, const void* b, size_t bs, void* y, size_t n) {
@@ -65,21 +65,22 @@ void simd_impl(const Q8BinaryParams& p, const void* a, size_t as, const void* b,
     v128_t a0, a1, b0, b1;
     widen<kSigned>(as ? wasm_v128_load(pa) : sa, vza, &a0, &a1);
     widen<kSigned>(bs ? wasm_v128_load(pb) : sb, vzb, &b0, &b1);
-    v128_t f[4];
+    auto finish = [&](v128_t f) {
+      const v128_t c = wasm_f32x4_pmin(wasm_f32x4_pmax(f, vlo), vhi);
+      return wasm_i32x4_sub(wasm_f32x4_add(c, vmagic), vmagic_zc);
+    };
+    v128_t q[4];
     if (kMul) {
       // |(a - za) * (b - zb)| <= 255 * 255: exact in int32 and in float.
-      const v128_t m[4] = {wasm_i32x4_extmul_low_i16x8(a0, b0), wasm_i32x4_extmul_high_i16x8(a0, b0),
-                           wasm_i32x4_extmul_low_i16x8(a1, b1), wasm_i32x4_extmul_high_i16x8(a1, b1)};
-      for (int j = 0; j < 4; ++j) f[j] = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(m[j]), vra);
+      q[0] = finish(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extmul_low_i16x8(a0, b0)), vra));
+      q[1] = finish(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extmul_high_i16x8(a0, b0)), vra));
+      q[2] = finish(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extmul_low_i16x8(a1, b1)), vra));
+      q[3] = finish(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extmul_high_i16x8(a1, b1)), vra));
     } else {
-      const v128_t fa[4] = {f_lo(a0), f_hi(a0), f_lo(a1), f_hi(a1)};
-      const v128_t fb[4] = {f_lo(b0), f_hi(b0), f_lo(b1), f_hi(b1)};
-      for (int j = 0; j < 4; ++j) f[j] = wasm_f32x4_add(wasm_f32x4_mul(vra, fa[j]), wasm_f32x4_mul(vrb, fb[j]));
-    }
-    v128_t q[4];
-    for (int j = 0; j < 4; ++j) {
-      const v128_t c = wasm_f32x4_pmin(wasm_f32x4_pmax(f[j], vlo), vhi);
-      q[j] = wasm_i32x4_sub(wasm_f32x4_add(c, vmagic), vmagic_zc);
+      q[0] = finish(wasm_f32x4_add(wasm_f32x4_mul(vra, f_lo(a0)), wasm_f32x4_mul(vrb, f_lo(b0))));
+      q[1] = finish(wasm_f32x4_add(wasm_f32x4_mul(vra, f_hi(a0)), wasm_f32x4_mul(vrb, f_hi(b0))));
+      q[2] = finish(wasm_f32x4_add(wasm_f32x4_mul(vra, f_lo(a1)), wasm_f32x4_mul(vrb, f_lo(b1))));
+      q[3] = finish(wasm_f32x4_add(wasm_f32x4_mul(vra, f_hi(a1)), wasm_f32x4_mul(vrb, f_hi(b1))));
     }
     const v128_t h0 = wasm_i16x8_narrow_i32x4(q[0], q[1]), h1 = wasm_i16x8_narrow_i32x4(q[2], q[3]);
     wasm_v128_store(py, kSigned ? wasm_i8x16_narrow_i16x8(h0, h1) : wasm_u8x16_narrow_i16x8(h0, h1));

@@ -29,15 +29,20 @@ void dequantize_scalar(const T* x, float* y, size_t n, float scale, int32_t zp) 
 #if EDGEINFER_SIMD128
 template <bool kSigned>
 void quantize_simd(const float* x, uint8_t* y, size_t n, float scale, int32_t zp) {
-  const v128_t vs = wasm_f32x4_splat(scale), vzp = wasm_f32x4_splat(static_cast<float>(zp));
-  const v128_t vlo = wasm_f32x4_splat(kSigned ? -128.0f : 0.0f), vhi = wasm_f32x4_splat(kSigned ? 127.0f : 255.0f);
+  // round_half_even(x / scale) + zp, saturated: the quotient is clamped to [qmin - zp, qmax - zp]
+  // first (rounding is monotone and those bounds are integers, so clamping first gives the same
+  // result) and then rounded by adding 1.5 * 2^23, whose bit pattern minus that of 1.5 * 2^23 - zp is
+  // the answer (exact half-to-even for |v| < 2^22; cheaper than f32x4.nearest + i32x4.trunc_sat).
+  const v128_t vs = wasm_f32x4_splat(scale);
+  const v128_t vlo = wasm_f32x4_splat(static_cast<float>((kSigned ? -128 : 0) - zp));
+  const v128_t vhi = wasm_f32x4_splat(static_cast<float>((kSigned ? 127 : 255) - zp));
+  const v128_t vmagic = wasm_f32x4_splat(12582912.0f), vmagic_zp = wasm_i32x4_splat(0x4B400000 - zp);
   auto four = [&](const float* p) {
-    v128_t q = wasm_f32x4_nearest(wasm_f32x4_div(wasm_v128_load(p), vs));
+    v128_t q = wasm_f32x4_div(wasm_v128_load(p), vs);
     q = wasm_v128_and(q, wasm_f32x4_eq(q, q));  // NaN -> 0, so the result is the saturated zero point
-    q = wasm_f32x4_add(q, vzp);
-    // Inputs are never NaN here: pmin/pmax are plain compares-and-selects (minps/maxps on x86).
+    // No NaN left: pmin/pmax are plain compares-and-selects (minps/maxps on x86).
     q = wasm_f32x4_pmin(wasm_f32x4_pmax(q, vlo), vhi);
-    return wasm_i32x4_trunc_sat_f32x4(q);
+    return wasm_i32x4_sub(wasm_f32x4_add(q, vmagic), vmagic_zp);
   };
   auto sixteen = [&](const float* p, uint8_t* out) {
     const v128_t h0 = wasm_i16x8_narrow_i32x4(four(p), four(p + 4));
@@ -60,8 +65,8 @@ void dequantize_simd(const uint8_t* x, float* y, size_t n, float scale, int32_t 
   const v128_t vs = wasm_f32x4_splat(scale), vzp = wasm_i16x8_splat(static_cast<int16_t>(zp));
   auto eight = [&](const uint8_t* p, float* out) {
     const v128_t h = wasm_i16x8_sub(kSigned ? wasm_i16x8_load8x8(p) : wasm_u16x8_load8x8(p), vzp);
-    wasm_v128_store(out, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(h)), vs));
-    wasm_v128_store(out + 4, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(h)), vs));
+    wasm_v128_store(out, wasm_f32x4_mul(edgeinfer_f32x4_from_small_i32x4(wasm_i32x4_extend_low_i16x8(h)), vs));
+    wasm_v128_store(out + 4, wasm_f32x4_mul(edgeinfer_f32x4_from_small_i32x4(wasm_i32x4_extend_high_i16x8(h)), vs));
   };
   size_t i = 0;
   for (; i + 8 <= n; i += 8) eight(x + i, y + i);
