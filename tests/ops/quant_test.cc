@@ -489,6 +489,17 @@ TEST(QLinearGlobalAveragePool, NchwAndChannelsLast) {
       for (int64_t p = 0; p < 15; ++p) sum += x.data<uint8_t>()[(b * 15 + p) * 7 + c] - 10;
       EXPECT_LE(std::abs(at(y, b * 7 + c) - sat(rhe(sum / 15 * 0.1 / 0.07) + 3, false)), 1);
     }
+  // int8, images longer than the kernel's 16-byte step.
+  Tensor xs = random_int(DataType::kInt8, {1, 4, 9, 11}, 82, -128, 127);
+  OpSpec t{"QLinearGlobalAveragePool", "com.microsoft", 1};
+  t.inputs = {xs, f1(0.1f), i1(-5), f1(0.03f), i1(7)};
+  y = run1(t);
+  ASSERT_EQ(y.shape(), (Shape{1, 4, 1, 1}));
+  for (int64_t ch = 0; ch < 4; ++ch) {
+    double sum = 0;
+    for (int64_t p = 0; p < 99; ++p) sum += xs.data<int8_t>()[ch * 99 + p] + 5;
+    EXPECT_LE(std::abs(at(y, ch) - sat(rhe(sum / 99 * 0.1 / 0.03) + 7, true)), 1);
+  }
 }
 
 // Naive float average pool (2-D) of the dequantized input, then quantize: onnxruntime's definition.

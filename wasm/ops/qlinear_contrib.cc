@@ -5,12 +5,14 @@
 // QLinearAveragePool. Inputs are in onnxruntime's order (scale, zero point after each tensor);
 // zero points are optional and default to 0 of the tensor's dtype.
 #include <algorithm>
+#include <type_traits>
 #include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "kernels/q8_binary/q8_binary.h"
+#include "kernels/q8_pool/q8_sum.h"
 #include "kernels/q8_lookup/q8_lookup.h"
 #include "ops/op.h"
 #include "ops/quant_common.h"
@@ -266,13 +268,19 @@ class QLinearGlobalAvgKernel final : public Kernel {
       using T = decltype(t);
       const T* xd = x.data<T>();
       T* y = ctx.output(0).data<T>();
-      for (int64_t b = 0; b < n; ++b)
-        for (int64_t ch = 0; ch < c; ++ch) {
+      // Channels over the threads (each channel's sum is one contiguous run in NCHW).
+      ctx.pool().parallel_for(n * c, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, image)), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          const int64_t b = i / c, ch = i % c;
           const T* base = xd + b * c * image + ch * ch_stride;
-          int32_t acc = -qx.z(0) * static_cast<int32_t>(image);
-          for (int64_t p = 0; p < image; ++p) acc += base[p * p_stride];
-          y[b * c + ch] = image == 0 ? static_cast<T>(qy.z(0)) : requantize_value<T>(acc, mult, qy.z(0));
+          uint32_t acc = static_cast<uint32_t>(-qx.z(0)) * static_cast<uint32_t>(image);
+          if (p_stride == 1)
+            acc += static_cast<uint32_t>(q8_sum(base, static_cast<size_t>(image), std::is_same<T, int8_t>::value));
+          else
+            for (int64_t p = 0; p < image; ++p) acc += static_cast<uint32_t>(static_cast<int32_t>(base[p * p_stride]));
+          y[i] = image == 0 ? static_cast<T>(qy.z(0)) : requantize_value<T>(static_cast<int32_t>(acc), mult, qy.z(0));
         }
+      });
       return 0;
     });
     return Status::ok();
