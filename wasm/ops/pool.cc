@@ -130,15 +130,23 @@ class PoolKernel : public Kernel {
     // 2x2 windows at stride 2 inside the input (no padding reached): the SIMD row kernel.
     const bool k2s2 = g.k[1] == 2 && g.k[2] == 2 && g.s[1] == 2 && g.s[2] == 2 && g.d[1] == 1 && g.d[2] == 1 &&
                       g.pb[1] == 0 && g.pb[2] == 0 && 2 * oh <= ih && 2 * ow <= iw;
+    const size_t src_bytes = static_cast<size_t>(g.planes * in_plane);
     ctx.pool().parallel_for(g.planes, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, out_plane * g.k[1] * g.k[2])),
                             [&](int64_t b, int64_t e) {
+      if (k2s2 && ih == 2 * oh) {
+        // The planes' rows continue one another (input rows 2r, 2r+1 for output row r across planes):
+        // one call over all of them.
+        q8_maxpool_2x2s2_rows(src + b * in_plane, static_cast<size_t>(iw), src_bytes - static_cast<size_t>(b * in_plane),
+                              dst + b * out_plane, static_cast<size_t>((e - b) * oh), static_cast<size_t>(ow),
+                              std::is_signed<T>::value);
+        return;
+      }
       for (int64_t c = b; c < e; ++c) {
         const T* xp = src + c * in_plane;
         T* yp = dst + c * out_plane;
         if (k2s2) {
-          for (int64_t oy = 0; oy < oh; ++oy)
-            q8_maxpool_2x2s2_row(xp + 2 * oy * iw, xp + (2 * oy + 1) * iw, yp + oy * ow, static_cast<size_t>(ow),
-                                 std::is_signed<T>::value);
+          q8_maxpool_2x2s2_rows(xp, static_cast<size_t>(iw), src_bytes - static_cast<size_t>(c * in_plane), yp,
+                                static_cast<size_t>(oh), static_cast<size_t>(ow), std::is_signed<T>::value);
           continue;
         }
         for (int64_t oy = 0; oy < oh; ++oy) {

@@ -22,10 +22,10 @@ inline v128_t pair_max(v128_t v) {
   return wasm_u16x8_max(wasm_v128_and(v, wasm_i16x8_splat(0xFF)), wasm_u16x8_shr(v, 8));
 }
 
+// Outputs [0, steps * 16) of a row: 16 per step from two 32-byte row segments.
 template <bool kSigned>
-void row_simd(const uint8_t* r0, const uint8_t* r1, uint8_t* out, size_t ow) {
-  size_t j = 0;
-  for (; j + 16 <= ow; j += 16) {
+inline void row_steps(const uint8_t* r0, const uint8_t* r1, uint8_t* out, size_t steps) {
+  for (size_t j = 0; j < 16 * steps; j += 16) {
     const uint8_t* a = r0 + 2 * j;
     const uint8_t* b = r1 + 2 * j;
     const v128_t m0 = kSigned ? wasm_i8x16_max(wasm_v128_load(a), wasm_v128_load(b))
@@ -35,6 +35,12 @@ void row_simd(const uint8_t* r0, const uint8_t* r1, uint8_t* out, size_t ow) {
     const v128_t lo = pair_max<kSigned>(m0), hi = pair_max<kSigned>(m1);
     wasm_v128_store(out + j, kSigned ? wasm_i8x16_narrow_i16x8(lo, hi) : wasm_u8x16_narrow_i16x8(lo, hi));
   }
+}
+
+template <bool kSigned>
+void row_simd(const uint8_t* r0, const uint8_t* r1, uint8_t* out, size_t ow) {
+  row_steps<kSigned>(r0, r1, out, ow / 16);
+  const size_t j = ow / 16 * 16;
   if (kSigned)
     row_scalar(reinterpret_cast<const int8_t*>(r0) + 2 * j, reinterpret_cast<const int8_t*>(r1) + 2 * j,
                reinterpret_cast<int8_t*>(out) + j, ow - j);
@@ -58,6 +64,26 @@ void q8_maxpool_2x2s2_row(const void* r0, const void* r1, void* out, size_t ow, 
                                                    static_cast<uint8_t*>(out), ow);
 #else
   q8_maxpool_2x2s2_row_reference(r0, r1, out, ow, is_signed);
+#endif
+}
+
+void q8_maxpool_2x2s2_rows(const void* x, size_t iw, size_t x_bytes, void* y, size_t oh, size_t ow, bool is_signed) {
+  const uint8_t* xb = static_cast<const uint8_t*>(x);
+  uint8_t* yb = static_cast<uint8_t*>(y);
+#if EDGEINFER_SIMD128
+  const size_t steps = (ow + 15) / 16;
+  for (size_t r = 0; r < oh; ++r) {
+    const uint8_t* r0 = xb + 2 * r * iw;
+    const bool fits = r + 1 < oh && r0 + iw + 32 * steps <= xb + x_bytes && r * ow + 16 * steps <= oh * ow;
+    if (fits)
+      (is_signed ? row_steps<true> : row_steps<false>)(r0, r0 + iw, yb + r * ow, steps);
+    else
+      q8_maxpool_2x2s2_row(r0, r0 + iw, yb + r * ow, ow, is_signed);
+  }
+#else
+  (void)x_bytes;
+  for (size_t r = 0; r < oh; ++r)
+    q8_maxpool_2x2s2_row_reference(xb + 2 * r * iw, xb + (2 * r + 1) * iw, yb + r * ow, ow, is_signed);
 #endif
 }
 

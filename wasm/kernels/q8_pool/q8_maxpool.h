@@ -14,4 +14,11 @@ namespace edgeinfer {
 void q8_maxpool_2x2s2_row(const void* r0, const void* r1, void* out, size_t ow, bool is_signed);
 void q8_maxpool_2x2s2_row_reference(const void* r0, const void* r1, void* out, size_t ow, bool is_signed);
 
+// oh consecutive output rows: output row r (at y + r * ow) from input rows 2r and 2r+1 (at x + 2r * iw,
+// x + (2r+1) * iw; 2 * ow <= iw). Narrow rows (ow not a multiple of 16: MNIST's 14 and 7) still take
+// whole 16-output SIMD steps: the extra bytes read stay inside the x_bytes readable from x, and the
+// extra bytes written land in later output rows (inside y's oh * ow bytes), which are written after;
+// rows where that does not hold take the exact row path. Same results as the row kernel (tested).
+void q8_maxpool_2x2s2_rows(const void* x, size_t iw, size_t x_bytes, void* y, size_t oh, size_t ow, bool is_signed);
+
 }  // namespace edgeinfer

@@ -26,6 +26,28 @@ TEST(Q8MaxPool, RowMatchesReference) {
     }
 }
 
+TEST(Q8MaxPool, RowsMatchTheRowKernel) {
+  // Narrow and wide rows, odd input widths (a column past 2 * ow), a tight buffer (no slack to
+  // overshoot into) and a generous one, outputs surrounded by guard bytes.
+  std::mt19937 rng(6);
+  for (bool sgn : {false, true})
+    for (size_t ow : {1, 7, 14, 16, 17, 40})
+      for (size_t extra_col : {0, 1})
+        for (size_t oh : {1, 2, 7, 13})
+          for (size_t slack : {0, 64}) {
+            SCOPED_TRACE(::testing::Message() << "signed=" << sgn << " ow=" << ow << " oh=" << oh << " iw=" << 2 * ow + extra_col
+                                              << " slack=" << slack);
+            const size_t iw = 2 * ow + extra_col;
+            std::vector<uint8_t> x(2 * oh * iw + slack);
+            for (auto& v : x) v = static_cast<uint8_t>(rng());
+            std::vector<uint8_t> want(oh * ow + 16, 0xCD), got(oh * ow + 16, 0xCD);
+            for (size_t r = 0; r < oh; ++r)
+              q8_maxpool_2x2s2_row_reference(x.data() + 2 * r * iw, x.data() + (2 * r + 1) * iw, want.data() + r * ow, ow, sgn);
+            q8_maxpool_2x2s2_rows(x.data(), iw, 2 * oh * iw + slack, got.data(), oh, ow, sgn);
+            EXPECT_EQ(want, got);
+          }
+}
+
 TEST(Q8MaxPool, SignedAndUnsignedOrder) {
   const std::vector<uint8_t> r0 = {0x80, 0x7F}, r1 = {0xFF, 0x00};
   uint8_t u = 0, s = 0;
