@@ -438,6 +438,10 @@ int main_impl(int argc, char** argv) {
     bench_q8_conv("det", geo2d(192, 192, 40, 40, 1, 1, 1, 0, 0), pool);
     bench_q8_conv("mnist", geo2d(1, 8, 28, 28, 3, 3, 1, 1, 1), pool);  // MNIST CNN conv1 / conv2
     bench_q8_conv("mnist", geo2d(8, 16, 14, 14, 3, 3, 1, 1, 1), pool);
+    for (ConvGeometry g : {geo2d(1, 8, 28, 28, 3, 3, 1, 1, 1), geo2d(8, 16, 14, 14, 3, 3, 1, 1, 1)}) {
+      g.batch = 64;  // the MNIST CNN's benchmark batch
+      bench_q8_conv("mnist64", g, pool);
+    }
   }
   if (match(filter, "q8binary")) {  // also under --filter q8
     for (bool mul : {false, true}) {

@@ -93,7 +93,10 @@ void q8_gemm(const Q8GemmConfig& cfg, int64_t m, int64_t n, int64_t k, const voi
   const int64_t mr = cfg.mr, nr = cfg.nr;
   // A column panel of packed B (2 bytes per weight) stays in L2 while every row block of A passes.
   const int64_t n_rounded = (n + nr - 1) / nr * nr;
-  int64_t ncols = std::min(n_rounded, std::max<int64_t>(nr, 128 * 1024 / (2 * (k + 2)) / nr * nr));
+  // Panels of equal width (a 248 + 8 split would pack A twice for 8 columns).
+  const int64_t ncols_max = std::min(n_rounded, std::max<int64_t>(nr, 128 * 1024 / (2 * (k + 2)) / nr * nr));
+  const int64_t panels = (n_rounded + ncols_max - 1) / ncols_max;
+  int64_t ncols = ((n_rounded + panels - 1) / panels + nr - 1) / nr * nr;
   int64_t mrows = (m + mr - 1) / mr * mr;
   if (m == 1) mrows = 1;
   if (threads > 1) {
