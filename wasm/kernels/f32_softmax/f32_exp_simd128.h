@@ -9,10 +9,16 @@
 #if EDGEINFER_SIMD128
 namespace edgeinfer::kernels {
 
+// Bit-identical to the plain formulation with f32x4.min/max, nearest and trunc_sat, but cheaper in V8:
+// the clamp uses pmin/pmax (a NaN input stays NaN through them and is restored by the final select),
+// and round(x * log2(e)) comes from adding 1.5 * 2^23, whose bit pattern also gives the integer n
+// without trunc_sat (exact: |x * log2(e)| < 2^22).
 static inline v128_t f32x4_exp(v128_t x) {
   const v128_t nan_mask = wasm_f32x4_ne(x, x);
-  x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.33654f)), wasm_f32x4_splat(88.0f));
-  const v128_t fx = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.33654f)), wasm_f32x4_splat(88.0f));
+  const v128_t magic = wasm_f32x4_splat(12582912.0f);
+  const v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  const v128_t fx = wasm_f32x4_sub(t, magic);
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_add(r, wasm_f32x4_mul(fx, wasm_f32x4_splat(2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
@@ -22,8 +28,8 @@ static inline v128_t f32x4_exp(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), wasm_f32x4_add(r, wasm_f32x4_splat(1.0f)));
-  const v128_t n = wasm_i32x4_trunc_sat_f32x4(fx);
-  const v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23);
+  // (n + 127) << 23 with n = bits(t) - bits(1.5 * 2^23).
+  const v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_sub(t, wasm_i32x4_splat(0x4B400000 - 127)), 23);
   const v128_t y = wasm_f32x4_mul(p, pow2n);
   return wasm_v128_bitselect(wasm_f32x4_splat(NAN), y, nan_mask);
 }

@@ -29,6 +29,18 @@ TEST(F32SoftmaxKernel, VexpMatchesReference) {
   EXPECT_NEAR(out[3], std::exp(1.0f), 1e-6f);
 }
 
+TEST(F32SoftmaxKernel, ANanMakesTheWholeRowNan) {
+  // The row maximum may skip a NaN element (pmax); the NaN still reaches every output through the sum.
+  for (bool log : {false, true})
+    for (int64_t pos : {0, 2, 5, 8}) {
+      std::vector<float> x = {0.5f, -1.0f, 2.0f, 3.0f, 0.0f, 1.0f, -2.0f, 4.0f, 0.25f};
+      x[static_cast<size_t>(pos)] = NAN;
+      std::vector<float> y(x.size());
+      f32_softmax_rows__simd128(x.data(), y.data(), 1, static_cast<int64_t>(x.size()), log);
+      for (float v : y) EXPECT_TRUE(std::isnan(v)) << "NaN at " << pos << " log=" << log;
+    }
+}
+
 TEST(F32SoftmaxKernel, RowsMatchReference) {
   uint32_t seed = 1;
   for (bool log : {false, true})
