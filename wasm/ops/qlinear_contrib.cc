@@ -5,10 +5,10 @@
 // QLinearAveragePool. Inputs are in onnxruntime's order (scale, zero point after each tensor);
 // zero points are optional and default to 0 of the tensor's dtype.
 #include <algorithm>
-#include <type_traits>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/q8_binary/q8_binary.h"
