@@ -64,7 +64,7 @@ void q8_gemm_tile(const Q8GemmConfig& cfg, int64_t m0, int64_t mc, int64_t n0, i
   const Q8GemmUKernel uk = cfg.get(out.type);
   const size_t es = q8_type_size(out.type);
   const size_t mr = static_cast<size_t>(cfg.mr);
-  const size_t kw = (static_cast<size_t>(k) + 1) & ~size_t{1};
+  const size_t kw = q8_gemm_packed_a_size(1, static_cast<size_t>(k), 1);  // int16 per packed row
   const int16_t* w = packed_b + static_cast<size_t>(n0) / kQ8GemmNR * 16 * (1 + (static_cast<size_t>(k) + 1) / 2);
   // Rows are packed in blocks of about 64 KB (at least MR rows), each block once for all the tile's
   // column blocks. One buffer per thread, kept between calls.

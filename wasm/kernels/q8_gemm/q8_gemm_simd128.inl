@@ -1,9 +1,8 @@
 // The body shared by the simd128 quantized GEMM microkernels: MR rows x 8 columns, K in pairs (c2).
 // Per pair of k: each row's two widened int16 activations (packed A: [k pair][MR rows][2]) are splat
-// from memory as one 32-bit lane
-// (v128.load32_splat), and i32x4.dot_i16x8_s against the packed int16 weights [B(k,n) B(k+1,n)] of 4
-// columns adds two products per lane (pmaddwd on x86 engines). MR * 2 accumulators + a splat + 2
-// weight vectors must fit the 16 registers of x86 engines.
+// from memory as one 32-bit lane (v128.load32_splat), and i32x4.dot_i16x8_s against the packed int16
+// weights [B(k,n) B(k+1,n)] of 4 columns adds two products per lane (pmaddwd on x86 engines).
+// MR * 2 accumulators + a splat + 2 weight vectors must fit the 16 registers of x86 engines.
 #pragma once
 
 #include <cstring>
