@@ -9,7 +9,8 @@
 #     (fp32 and int8 of each model pair, ours and onnxruntime-web's; see tools/bench-web/README.md)
 #
 # Prints a markdown table; writes build/bench-web/results.json. Builds the wasm module only when
-# build/wasm-dist/simd-threads/edgeinfer.js is missing (tools/build_wasm.sh simd-threads) and fetches the
+# build/wasm-dist/relaxed-threads/edgeinfer.js is missing (tools/build_wasm.sh relaxed-threads: what the
+# package loads in Chromium; --variant simd-threads measures the other) and fetches the
 # models only when models/cache is missing (models/prepare.sh). Needs /usr/bin/chromium (or $CHROMIUM)
 # and npm install (puppeteer-core, onnxruntime-web). Takes a few minutes: one fresh browser per
 # (model, runtime, threads).
@@ -19,10 +20,12 @@ cd "$ROOT"
 
 case "${1:-}" in -h|--help) sed -n '2,15p' "$0"; exit 0 ;; esac
 
-if [ ! -f build/wasm-dist/simd-threads/edgeinfer.js ]; then
-  echo "bench_web.sh: build/wasm-dist/simd-threads/edgeinfer.js missing; building it" >&2
-  tools/build_wasm.sh simd-threads
-fi
+for v in relaxed-threads simd-threads; do
+  if [ ! -f "build/wasm-dist/$v/edgeinfer.js" ]; then
+    echo "bench_web.sh: build/wasm-dist/$v/edgeinfer.js missing; building it" >&2
+    tools/build_wasm.sh "$v"
+  fi
+done
 if [ ! -d models/cache ]; then
   echo "bench_web.sh: models/cache missing; running models/prepare.sh" >&2
   models/prepare.sh

@@ -3,8 +3,10 @@
 #
 #   tools/build_wasm.sh [--tests] [--jobs N] [variant...]
 #
-#   variants: simd-threads (SIMD128 + pthreads), simd (SIMD128, single thread), baseline (neither);
-#             all three when none is named.
+#   variants: simd-threads (SIMD128 + pthreads), simd (SIMD128, single thread), baseline (neither),
+#             relaxed-threads (simd-threads + relaxed SIMD's 8-bit dot product for int8 GEMMs; its
+#             .wasm is patched after linking by tools/relaxed_simd_patch.mjs, which needs npm's wabt;
+#             built when named: not in the npm package yet); the other three when none is named.
 #   --tests   also builds edgeinfer_tests.{js,wasm} per variant (run them with tests/wasm/run_wasm_tests.sh).
 #   --jobs N  ninja parallelism (default 2: the machine has 2 shared cores).
 #
@@ -23,7 +25,7 @@ while [ $# -gt 0 ]; do
     --tests) TESTS=1 ;;
     --jobs) JOBS="$2"; shift ;;
     --jobs=*) JOBS="${1#--jobs=}" ;;
-    simd-threads|simd|baseline) VARIANTS+=("$1") ;;
+    simd-threads|simd|baseline|relaxed-threads) VARIANTS+=("$1") ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "build_wasm.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -39,9 +41,10 @@ export NODE_PATH="${NODE_PATH:+$NODE_PATH:}/usr/share/nodejs"
 
 variant_flags() {
   case "$1" in
-    simd-threads) echo "-DEDGEINFER_SIMD=ON -DEDGEINFER_THREADS=ON" ;;
-    simd) echo "-DEDGEINFER_SIMD=ON -DEDGEINFER_THREADS=OFF" ;;
-    baseline) echo "-DEDGEINFER_SIMD=OFF -DEDGEINFER_THREADS=OFF" ;;
+    simd-threads) echo "-DEDGEINFER_SIMD=ON -DEDGEINFER_THREADS=ON -DEDGEINFER_RELAXED_SIMD=OFF" ;;
+    relaxed-threads) echo "-DEDGEINFER_SIMD=ON -DEDGEINFER_THREADS=ON -DEDGEINFER_RELAXED_SIMD=ON" ;;
+    simd) echo "-DEDGEINFER_SIMD=ON -DEDGEINFER_THREADS=OFF -DEDGEINFER_RELAXED_SIMD=OFF" ;;
+    baseline) echo "-DEDGEINFER_SIMD=OFF -DEDGEINFER_THREADS=OFF -DEDGEINFER_RELAXED_SIMD=OFF" ;;
   esac
 }
 
@@ -93,12 +96,12 @@ for v in "${VARIANTS[@]}"; do
   gz=$(gzip -9 -c "$wasm" | wc -c)
   br=$(brotli_size "$wasm")
   js=$(cat "$DIST/$v"/edgeinfer*.js | wc -c)
-  report+=("$(printf '%-13s %10s %10s %10s %10s' "$v" "$raw" "$gz" "$br" "$js")")
+  report+=("$(printf '%-15s %10s %10s %10s %10s' "$v" "$raw" "$gz" "$br" "$js")")
 done
 
 echo
 echo "edgeinfer.wasm sizes in bytes (build/wasm-dist/<variant>/):"
-printf '%-13s %10s %10s %10s %10s\n' variant raw gzip-9 brotli js-glue
+printf '%-15s %10s %10s %10s %10s\n' variant raw gzip-9 brotli js-glue
 printf '%s\n' "${report[@]}"
 
 # Budget: the full-featured variant must stay within 2 MB uncompressed.

@@ -104,10 +104,10 @@ node --test tests/int8/ 2>&1 | tee "$LOG_DIR/int8-tests.log" | grep -E '^# (test
 [ "${PIPESTATUS[0]}" = 0 ] || fail_stage "int8 evaluation tests"
 count_node "$LOG_DIR/int8-tests.log"
 
-stage "wasm build (three variants; test binaries for simd and baseline)"
-if bash tools/build_wasm.sh --jobs "$JOBS" simd-threads >"$LOG_DIR/wasm-build.log" 2>&1 &&
+stage "wasm build (four variants; test binaries for simd and baseline)"
+if bash tools/build_wasm.sh --jobs "$JOBS" simd-threads relaxed-threads >"$LOG_DIR/wasm-build.log" 2>&1 &&
    bash tools/build_wasm.sh --tests --jobs "$JOBS" simd baseline >>"$LOG_DIR/wasm-build.log" 2>&1; then
-  grep -E '^(variant|simd|baseline)|budget|built in' "$LOG_DIR/wasm-build.log" | tail -12
+  grep -E '^(variant|simd|baseline|relaxed)|budget|built in|relaxed_simd_patch' "$LOG_DIR/wasm-build.log" | tail -14
 
   stage "wasm unit, kernel and op tests under Node (simd and baseline variants)"
   bash tests/wasm/run_wasm_tests.sh simd baseline 2>&1 | tee "$LOG_DIR/wasm-tests.log" |
@@ -136,7 +136,7 @@ fi
 # the example page), the golden models through the package on all three variants.
 stage "JS package (js-bindings): build, Node, pack/install, Chromium, Firefox"
 if [ -f build/wasm-dist/simd-threads/edgeinfer.wasm ] && [ -f build/wasm-dist/simd/edgeinfer.wasm ] &&
-   [ -f build/wasm-dist/baseline/edgeinfer.wasm ]; then
+   [ -f build/wasm-dist/baseline/edgeinfer.wasm ] && [ -f build/wasm-dist/relaxed-threads/edgeinfer.wasm ]; then
   if npm ci --prefix js-bindings --no-audit --no-fund >"$LOG_DIR/js-package.log" 2>&1 &&
      node js-bindings/scripts/build.mjs >>"$LOG_DIR/js-package.log" 2>&1; then
     PUPPETEER_SKIP_DOWNLOAD=1 node --test tests/js/api.test.mjs tests/js/pack.test.mjs tests/js/browser-chromium.test.mjs \

@@ -2,7 +2,7 @@
 // variants from the wasm build (tools/build_wasm.sh -> build/wasm-dist/<variant>/), renamed flat:
 //   edgeinfer-<variant>.js        Emscripten glue, classic script / CommonJS (Node, pthread workers)
 //   edgeinfer-<variant>.mjs       the same glue as an ES module (browsers import it)
-//   edgeinfer-<variant>.wasm      edgeinfer-simd-threads.worker.js (pthread worker)
+//   edgeinfer-<variant>.wasm      edgeinfer-<variant>.worker.js (pthread worker, the -threads variants)
 //
 //   node scripts/build.mjs [--wasm-dist DIR]      (default ../build/wasm-dist; env EDGEINFER_WASM_DIST)
 // Every variant must be built: a package without one of them would fail on the browsers that pick it.
@@ -15,7 +15,8 @@ const args = process.argv.slice(2);
 const at = args.indexOf('--wasm-dist');
 const WASM_DIST = path.resolve(at >= 0 ? args[at + 1] : process.env.EDGEINFER_WASM_DIST || path.join(PKG, '..', 'build', 'wasm-dist'));
 const DIST = path.join(PKG, 'dist');
-const VARIANTS = ['simd-threads', 'simd', 'baseline'];
+const VARIANTS = ['simd-threads', 'simd', 'baseline', 'relaxed-threads'];
+const threaded = (v) => v.endsWith('-threads');
 
 function fail(msg) {
   console.error(`edgeinfer build: ${msg}`);
@@ -23,7 +24,7 @@ function fail(msg) {
 }
 
 for (const v of VARIANTS) {
-  for (const f of ['edgeinfer.js', 'edgeinfer.wasm', ...(v === 'simd-threads' ? ['edgeinfer.worker.js'] : [])]) {
+  for (const f of ['edgeinfer.js', 'edgeinfer.wasm', ...(threaded(v) ? ['edgeinfer.worker.js'] : [])]) {
     if (!fs.existsSync(path.join(WASM_DIST, v, f))) fail(`${path.join(WASM_DIST, v, f)} missing: run tools/build_wasm.sh ${v}`);
   }
 }
@@ -67,7 +68,7 @@ for (const v of VARIANTS) {
   const wasm = fs.readFileSync(path.join(src, 'edgeinfer.wasm'));
   put(`${base}.wasm`, wasm);
   total += wasm.length;
-  if (v === 'simd-threads') put(`${base}.worker.js`, fs.readFileSync(path.join(src, 'edgeinfer.worker.js')));
+  if (threaded(v)) put(`${base}.worker.js`, fs.readFileSync(path.join(src, 'edgeinfer.worker.js')));
 }
 for (const f of fs.readdirSync(DIST)) if (!written.has(f)) fs.rmSync(path.join(DIST, f), { recursive: true, force: true });
 console.log(`edgeinfer build: dist/ assembled from ${WASM_DIST} (${VARIANTS.length} variants, ${(total / 1048576).toFixed(2)} MiB of wasm)`);

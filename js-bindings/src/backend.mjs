@@ -4,7 +4,9 @@
 import { EdgeinferError, isErrorValue, fromErrorValue, deserializeError } from './errors.mjs';
 import { Tensor } from './tensor.mjs';
 
-export const VARIANTS = ['simd-threads', 'simd', 'baseline'];
+// relaxed-threads: simd-threads plus relaxed SIMD's 8-bit dot product in the int8 GEMM kernels (used where
+// the engine computes it exactly; the module checks at start-up and otherwise runs the simd-threads kernels).
+export const VARIANTS = ['simd-threads', 'simd', 'baseline', 'relaxed-threads'];
 
 // (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt): validates only where SIMD128 is supported.
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
@@ -13,6 +15,19 @@ const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 
 export function detectSimd() {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+// (func (param v128 v128 v128) (result v128) local.get 0..2 i32x4.relaxed_dot_i8x16_i7x16_add_s): validates only
+// where relaxed SIMD is supported (Chrome 114+, Firefox 146+; Node 20 only with --experimental-wasm-relaxed-simd).
+const RELAXED_SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
+  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 147, 2, 11]);
+
+export function detectRelaxedSimd() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_SIMD_PROBE);
   } catch {
     return false;
   }
@@ -52,6 +67,9 @@ export function selectVariant(wasmEnv, isNode, cores) {
   if (!simd) return { variant: 'baseline', reason: 'WebAssembly SIMD128 not supported' };
   if (numThreads <= 1) return { variant: 'simd', reason: `SIMD128 supported; threads off: numThreads = ${numThreads}` };
   if (!threads.ok) return { variant: 'simd', reason: `SIMD128 supported; threads off: ${threads.why}` };
+  if (wasmEnv.relaxedSimd !== false && detectRelaxedSimd()) {
+    return { variant: 'relaxed-threads', reason: `SIMD128 and relaxed SIMD supported; threads on: ${threads.why}; numThreads = ${numThreads}` };
+  }
   return { variant: 'simd-threads', reason: `SIMD128 supported; threads on: ${threads.why}; numThreads = ${numThreads}` };
 }
 
@@ -92,7 +110,8 @@ export class LocalBackend {
   constructor(module, variant, reason) {
     this.module = module;
     this.variant = variant;
-    this.reason = reason;
+    const info = typeof module.buildInfo === 'function' ? module.buildInfo() : {};
+    this.reason = info.int8Gemm ? `${reason}; int8 GEMM kernels ${info.int8Gemm}` : reason;
     this.sessions = new Map();
     this.nextId = 1;
   }

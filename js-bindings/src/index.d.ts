@@ -44,13 +44,16 @@ export declare class EdgeinferError extends Error {
   readonly name: string;
 }
 
-export type Variant = 'simd-threads' | 'simd' | 'baseline';
+/** relaxed-threads: simd-threads plus relaxed SIMD's 8-bit dot product for int8 matrix products. */
+export type Variant = 'relaxed-threads' | 'simd-threads' | 'simd' | 'baseline';
 
 export interface WasmEnv {
   /** Threads per session (0: automatic, half the cores, 1..4). 1 selects a single-threaded variant. */
   numThreads: number;
   /** false forces the baseline (no SIMD) variant. */
   simd: boolean;
+  /** false keeps the simd-threads variant where relaxed SIMD would select relaxed-threads. */
+  relaxedSimd: boolean;
   /** Run the engine in a dedicated Worker started by the package. */
   proxy: boolean;
   /** Where dist/ files are served: URL prefix (Node: directory) or a map from file name to URL. */
@@ -159,5 +162,6 @@ export declare function getHeapStats(): Promise<HeapStats>;
 export declare function disposeEngine(): Promise<void>;
 
 export declare function detectSimd(): boolean;
+export declare function detectRelaxedSimd(): boolean;
 export declare function detectThreads(isNode: boolean): { ok: boolean; why: string };
 export declare function selectVariant(wasm: Partial<WasmEnv>, isNode: boolean, cores?: number): { variant: Variant; reason: string };

@@ -6,4 +6,4 @@ import { browserPlatform } from './platform-browser.mjs';
 setPlatform(browserPlatform);
 
 export { env, InferenceSession, Tensor, EdgeinferError, VERSION as version, getHeapStats, disposeEngine } from './session.mjs';
-export { detectSimd, detectThreads, selectVariant } from './backend.mjs';
+export { detectSimd, detectRelaxedSimd, detectThreads, selectVariant } from './backend.mjs';

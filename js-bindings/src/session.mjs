@@ -16,10 +16,11 @@ export const env = {
   wasm: {
     numThreads: 0,                // 0: automatic (half the cores, 1..4); 1 disables threads
     simd: true,                   // false forces the baseline (no SIMD) variant
+    relaxedSimd: true,            // false: simd-threads even where relaxed SIMD is supported
     proxy: false,                 // true: run the engine in a dedicated Worker started by the package
     wasmPaths: undefined,         // URL prefix (or Node directory) of dist/, or {fileName: url}
     initTimeout: 0,               // ms to wait for the wasm module (0: no limit)
-    variant: undefined,           // after start-up: 'simd-threads' | 'simd' | 'baseline'; set before to force one
+    variant: undefined,           // after start-up: 'relaxed-threads' | 'simd-threads' | 'simd' | 'baseline'; set before to force one
     variantReason: undefined,     // after start-up: why that variant was chosen
   },
 };
@@ -70,7 +71,7 @@ async function startEngine() {
     if (wasm.proxy) log('env.wasm.proxy ignored: no Worker here');
     const cores = platform.cores();
     const { variant, reason } = selectVariant(wasm, platform.isNode, cores);
-    const threads = variant === 'simd-threads' ? wasm.numThreads || defaultThreads(cores) : 1;
+    const threads = variant.endsWith('-threads') ? wasm.numThreads || defaultThreads(cores) : 1;
     log(`loading the ${variant} wasm module (${reason})`);
     let module;
     try {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { DIST, MODELS, assertDistBuilt, identityModel, tinyModel, ROUND_TRIP_TYPES } from './helpers.mjs';
+import { DIST, MODELS, assertDistBuilt, identityModel, tinyModel, int8MatMulModel, ROUND_TRIP_TYPES } from './helpers.mjs';
 import { readNpy } from '../../tools/npy.mjs';
 import { createServer as createExampleServer } from '../../js-bindings/example/serve.mjs';
 
@@ -176,7 +176,7 @@ export function defineBrowserTests(name, launch) {
             identity: Array.from(identityModel()), types: ROUND_TRIP_TYPES,
           }));
           assert.equal(r.isolated, isolated);
-          assert.equal(r.variant, isolated ? 'simd-threads' : 'simd', r.reason);
+          assert.equal(r.variant, isolated ? 'relaxed-threads' : 'simd', r.reason);  // both browsers here have relaxed SIMD
           assert.match(r.reason, isolated ? /threads on/ : /not cross-origin isolated/);
           assert.equal(r.numThreads, isolated ? 2 : 1);
           assert.deepEqual(r.dims, exp.dims);
@@ -227,11 +227,41 @@ export function defineBrowserTests(name, launch) {
         return result;
       }, Array.from(tinyModel())));
       for (const { proxy, variant, h0, h1 } of r) {
-        assert.equal(variant, 'simd-threads');
+        assert.equal(variant, 'relaxed-threads');
         assert.equal(h1.heapBytes, h0.heapBytes, `proxy ${proxy}: wasm memory grew`);
         assert.equal(h1.sessions, 0);
         assert.ok(h1.mallocBytes - h0.mallocBytes < 4096, `proxy ${proxy}: malloc'd bytes grew by ${h1.mallocBytes - h0.mallocBytes}`);
       }
+    });
+
+    // The relaxed-threads variant runs int8 matrix products on the relaxed-dot kernels where the engine's
+    // dot is exact (its start-up check; Chromium on x86 with AVX-VNNI) and on the SIMD128 kernels
+    // elsewhere (Firefox saturates): either way its outputs must equal simd-threads' bit for bit.
+    test('int8 matrix products: relaxed-threads equals simd-threads exactly', async (t) => {
+      const { model, feeds } = int8MatMulModel();
+      const r = await withPage(true, (page) => page.evaluate(async (model, feeds) => {
+        const ei = window.ei;
+        const out = {};
+        for (const variant of ['simd-threads', 'relaxed-threads']) {
+          await ei.disposeEngine();
+          Object.assign(ei.env.wasm, { variant, proxy: false, numThreads: 2, initTimeout: 60000 });
+          const s = await ei.InferenceSession.create(Uint8Array.from(model));
+          const f = {};
+          for (const [k, v] of Object.entries(feeds)) f[k] = new ei.Tensor('uint8', Uint8Array.from(v.data), v.dims);
+          const y = await s.run(f);
+          out[variant] = { reason: ei.env.wasm.variantReason,
+            outputs: Object.fromEntries(Object.entries(y).map(([k, v]) => [k, { dims: v.dims, data: Array.from(v.data) }])) };
+          await s.release();
+        }
+        await ei.disposeEngine();
+        ei.env.wasm.variant = undefined;
+        return out;
+      }, Array.from(model), feeds));
+      t.diagnostic(`${name} relaxed-threads: ${r['relaxed-threads'].reason}`);
+      assert.match(r['relaxed-threads'].reason, /int8 GEMM kernels (4x8c4__relaxedsimd|4x8c2__simd128)/);
+      assert.match(r['simd-threads'].reason, /int8 GEMM kernels 4x8c2__simd128/);
+      assert.deepEqual(Object.keys(r['relaxed-threads'].outputs).sort(), ['y_const', 'y_dyn', 'y_wide']);
+      assert.deepEqual(r['relaxed-threads'].outputs, r['simd-threads'].outputs);
     });
 
     test('wasm files not found: LoadFailed (main thread) / WorkerFailed (proxy), then a retry works', async () => {
@@ -269,7 +299,7 @@ export function defineBrowserTests(name, launch) {
           assert.equal(await page.$eval('#status', (e) => e.dataset.state), 'done', await page.$eval('#status', (e) => e.textContent));
           const r = JSON.parse(await page.$eval('#result', (e) => e.textContent));
           t.diagnostic(`${name} example ${query}: ${r.variant}, first ${r.firstMs.toFixed(0)} ms, median ${r.medianMs.toFixed(0)} ms`);
-          assert.equal(r.variant, 'simd-threads');
+          assert.equal(r.variant, 'relaxed-threads');
           assert.equal(r.proxy, query.includes('proxy'));
           assert.deepEqual(r.outputDims, [1, 1, 160, 640]);
           assert.ok(r.maxProb > 0.9, `max probability ${r.maxProb}`);

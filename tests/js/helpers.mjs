@@ -89,3 +89,33 @@ export function maxViolation(actual, expected, atol = 1e-4, rtol = 1e-3) {
   return { worst, at };
 }
 
+// int8 matrix products for comparing kernels: QLinearMatMul with constant int8 weights (prepacked),
+// MatMulInteger with a uint8 B fed at run time (zero point 128) and with constant uint8 weights whose
+// zero point 3 leaves B - b_zp outside int8 (the int16 layout). Odd sizes, several tiles per thread.
+export function int8MatMulModel(seed = 5) {
+  const r = rng(seed);
+  const m = 67, k = 301, n = 43;
+  const bytes = (len, lo, hi, Ctor) => Ctor.from({ length: len }, () => lo + Math.floor(r() * (hi - lo + 1)));
+  const f32 = (v) => new Float32Array([v]);
+  const model = buildModel({
+    nodes: [
+      ['QLinearMatMul', ['a', 'a_s', 'a_zp', 'w8', 'w_s', 'w8_zp', 'y_s', 'y_zp'], ['y_const'], 'qlinear_matmul'],
+      ['MatMulInteger', ['a', 'b', 'a_zp', 'b_zp'], ['y_dyn'], 'matmul_integer_dynamic'],
+      ['MatMulInteger', ['a', 'wu', 'a_zp', 'wu_zp'], ['y_wide'], 'matmul_integer_wide'],
+    ],
+    inits: [
+      ['a_s', 'float32', [], f32(0.02)], ['a_zp', 'uint8', [], new Uint8Array([77])],
+      ['w8', 'int8', [k, n], bytes(k * n, -128, 127, Int8Array)], ['w_s', 'float32', [], f32(0.003)],
+      ['w8_zp', 'int8', [], new Int8Array([0])], ['y_s', 'float32', [], f32(0.5)], ['y_zp', 'uint8', [], new Uint8Array([120])],
+      ['b_zp', 'uint8', [], new Uint8Array([128])],
+      ['wu', 'uint8', [k, n], bytes(k * n, 0, 255, Uint8Array)], ['wu_zp', 'uint8', [], new Uint8Array([3])],
+    ],
+    inputs: [['a', 'uint8', [2, m, k]], ['b', 'uint8', [k, n]]],
+    outputs: [['y_const', 'uint8', [2, m, n]], ['y_dyn', 'int32', [2, m, n]], ['y_wide', 'int32', [2, m, n]]],
+  });
+  const feeds = {
+    a: { dims: [2, m, k], data: Array.from(bytes(2 * m * k, 0, 255, Uint8Array)) },
+    b: { dims: [k, n], data: Array.from(bytes(k * n, 0, 255, Uint8Array)) },
+  };
+  return { model, feeds };
+}

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/q8_gemm/q8_gemm.h"
 #include "test_util.h"
 
 namespace edgeinfer {
@@ -259,6 +260,47 @@ TEST(QLinearMatMul, Saturates) {
   EXPECT_TENSOR_EQ(run1(s), tv<int8_t>({1, 2}, {127, -128}));
   s.inputs[6] = tv<float>({2, 2}, {1, 1, 1, 1});
   EXPECT_EQ(run_op(s).status().code(), StatusCode::kInvalidModel);
+}
+
+TEST(QLinearMatMul, Int8LayoutOfRelaxedDotKernelsGivesTheSameResults) {
+  // With the relaxed-dot GEMM on (natively its exact emulation; in wasm where the engine's dot is exact)
+  // B is packed in int8 when B - b_zp fits, else in int16: every case must equal the default kernels,
+  // prepacked or packed per run, with activation zero points that differ from the prepacking guess.
+  struct Case {
+    DataType bt;
+    int lo, hi;
+    int bz;
+  };
+  for (const Case& c : {Case{DataType::kInt8, -128, 127, 0}, Case{DataType::kUint8, 0, 255, 128},
+                        Case{DataType::kUint8, 0, 255, 3}, Case{DataType::kInt8, -128, 127, -2}})
+    for (bool constant_b : {false, true})
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(::testing::Message() << "b=" << int(c.bt) << " bz=" << c.bz << " const=" << constant_b
+                                          << " threads=" << threads);
+        const int64_t m = 37, k = 45, n = 19;
+        Tensor a = random_int(DataType::kUint8, {2, m, k}, 41, 0, 255);
+        Tensor b = random_int(c.bt, {k, n}, 42, c.lo, c.hi);
+        Tensor bz = c.bt == DataType::kUint8 ? u1(static_cast<uint8_t>(c.bz)) : i1(static_cast<int8_t>(c.bz));
+        OpSpec s{"QLinearMatMul"};
+        s.opset = 10;
+        s.num_threads = threads;
+        s.inputs = {a, f1(0.05f), u1(77), b, f1(0.01f), bz, f1(0.9f), u1(120)};
+        if (constant_b) s.constant_inputs = {3, 4, 5};
+        OpSpec mi{"MatMulInteger"};
+        mi.opset = 10;
+        mi.num_threads = threads;
+        mi.inputs = {a, b, u1(250), bz};
+        if (constant_b) mi.constant_inputs = {1, 3};
+        q8_gemm_use_relaxed(false);
+        Tensor want = run1(s), want_i = run1(mi);
+        q8_gemm_use_relaxed(true);
+        Tensor got = run1(s), got_i = run1(mi);
+#if !defined(__wasm_simd128__)
+        q8_gemm_use_relaxed(false);
+#endif
+        EXPECT_TENSOR_EQ(got, want);
+        EXPECT_TENSOR_EQ(got_i, want_i);
+      }
 }
 
 TEST(MatMulIntegerToFloat, ScalesAndBias) {

@@ -247,13 +247,14 @@ std::vector<uint8_t> rnd8(size_t n) {
 void bench_q8_ukernel(const Q8GemmConfig& q) {
   const size_t kc = 256, nc = 8;
   std::vector<uint8_t> a = rnd8(q.mr * kc), b = rnd8(kc * nc), c(q.mr * nc);
-  std::vector<int16_t> packed(q8_gemm_packed_size(kc, nc));
-  q8_gemm_pack_b(kc, nc, b.data(), Q8Type::kS8, nc, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
+  const size_t kr = static_cast<size_t>(q.kr);
+  std::vector<int16_t> packed(q8_gemm_packed_size(kc, nc, kr));
+  q8_gemm_pack_b(kr, kc, nc, b.data(), Q8Type::kS8, nc, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
   const float scale = 1e-4f;
   const Q8GemmOutput out = Q8GemmOutput::quantized(Q8Type::kU8, &scale, false, 128);
   const Q8GemmUKernel uk = q.get(Q8Type::kU8);
-  std::vector<int16_t> a16(q8_gemm_packed_a_size(q.mr, kc, q.mr));
-  q8_gemm_pack_a(q.mr, kc, a.data(), Q8Type::kU8, kc, q.mr, a16.data());
+  std::vector<int16_t> a16(q8_gemm_packed_a_size(q.mr, kc, q.mr, kr));
+  q8_gemm_pack_a(kr, q.mr, kc, a.data(), Q8Type::kU8, kc, q.mr, a16.data());
   const double ms = time_ms([&] {
     for (int i = 0; i < 64; ++i) uk(q.mr, nc, kc, a16.data(), packed.data(), c.data(), nc, 0, out);
   });
@@ -267,20 +268,24 @@ void bench_q8_vs_f32(int64_t m, int64_t n, int64_t k, ThreadPool& pool) {
   std::vector<float> af = rnd(m * k), bf = rnd(k * n), pf(f32_gemm_packed_size(k, n, cfg.nr)), cf(m * n);
   f32_gemm_pack_b(k, n, cfg.nr, bf.data(), n, 1, 1.0f, nullptr, 1, 1.0f, pf.data());
   const double ms_f = time_ms([&] { f32_gemm(cfg, m, n, k, af.data(), k, pf.data(), cf.data(), n, Activation{}, &pool); });
-  const Q8GemmConfig& q = q8_gemm_config();
-  std::vector<uint8_t> a = rnd8(m * k), b = rnd8(k * n), c(m * n);
-  std::vector<int16_t> packed(q8_gemm_packed_size(k, n));
-  q8_gemm_pack_b(k, n, b.data(), Q8Type::kS8, n, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
-  const float scale = 1e-4f;
-  const Q8GemmOutput out = Q8GemmOutput::quantized(Q8Type::kU8, &scale, false, 128);
-  const double ms_q = time_ms([&] {
-    q8_gemm(q, m, n, k, a.data(), Q8Type::kU8, k, packed.data(), c.data(), n, out, &pool);
-  });
-  const double macs = static_cast<double>(m) * n * k;
-  std::printf("q8 %s vs f32 %s %5lldx%5lldx%5lld  q8 %8.3f ms %7.2f GMAC/s | f32 %8.3f ms %7.2f GMAC/s | q8/f32 %.2fx\n",
-              q.name, cfg.name, (long long)m, (long long)n, (long long)k, ms_q, macs / (ms_q * 1e6), ms_f,
-              macs / (ms_f * 1e6), ms_f / ms_q);
-  std::fflush(stdout);
+  std::vector<const Q8GemmConfig*> variants = {&q8_gemm_config()};
+  if (q8_gemm_relaxed_config()) variants.push_back(q8_gemm_relaxed_config());
+  for (const Q8GemmConfig* q : variants) {
+    const size_t kr = static_cast<size_t>(q->kr);
+    std::vector<uint8_t> a = rnd8(m * k), b = rnd8(k * n), c(m * n);
+    std::vector<int16_t> packed(q8_gemm_packed_size(k, n, kr));
+    q8_gemm_pack_b(kr, k, n, b.data(), Q8Type::kS8, n, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
+    const float scale = 1e-4f;
+    const Q8GemmOutput out = Q8GemmOutput::quantized(Q8Type::kU8, &scale, false, 128);
+    const double ms_q = time_ms([&] {
+      q8_gemm(*q, m, n, k, a.data(), Q8Type::kU8, k, packed.data(), c.data(), n, out, &pool);
+    });
+    const double macs = static_cast<double>(m) * n * k;
+    std::printf("q8 %s vs f32 %s %5lldx%5lldx%5lld  q8 %8.3f ms %7.2f GMAC/s | f32 %8.3f ms %7.2f GMAC/s | q8/f32 %.2fx\n",
+                q->name, cfg.name, (long long)m, (long long)n, (long long)k, ms_q, macs / (ms_q * 1e6), ms_f,
+                macs / (ms_f * 1e6), ms_f / ms_q);
+    std::fflush(stdout);
+  }
 }
 
 // Quantized convolution (uint8 activations, int8 weights, per-channel scales, uint8 output) against
@@ -420,6 +425,7 @@ int main_impl(int argc, char** argv) {
     bench_q8_ukernel(q8_gemm_1x8c2__simd128());
     bench_q8_ukernel(q8_gemm_2x8c2__simd128());
     bench_q8_ukernel(q8_gemm_4x8c2__simd128());
+    if (q8_gemm_relaxed_config()) bench_q8_ukernel(*q8_gemm_relaxed_config());
 #endif
     bench_q8_vs_f32(384, 768, 768, pool);
     bench_q8_vs_f32(384, 3072, 768, pool);
@@ -428,6 +434,8 @@ int main_impl(int argc, char** argv) {
     bench_q8_vs_f32(1600, 192, 192, pool);  // det 1x1 192->192 at 40x40
     bench_q8_vs_f32(400, 384, 384, pool);   // det 1x1 384->384 at 20x20
     bench_q8_vs_f32(1, 768, 768, pool);     // vector x matrix
+    bench_q8_vs_f32(128, 1024, 256, pool);  // transformer encoder FFN (sequence 128, width 256)
+    bench_q8_vs_f32(128, 256, 256, pool);   // its attention projections
   }
   if (match(filter, "q8conv")) {  // also under --filter q8
     bench_q8_conv("det", geo2d(96, 24, 160, 160, 3, 3, 1, 1, 1), pool);  // PP-OCRv4 det

@@ -36,6 +36,7 @@
 
 #include "core/status.h"
 #include "core/tensor.h"
+#include "kernels/q8_gemm/q8_gemm.h"
 #include "onnx/onnx_loader.h"
 #include "runtime/session.h"
 
@@ -414,6 +415,10 @@ val build_info() {
   o.set("threads", false);
 #endif
   o.set("maxThreads", max_threads());
+  // The int8 GEMM microkernels: the relaxed-dot ones where this build has them and the engine computes
+  // the dot exactly (checked at start-up), else the SIMD128 / scalar ones.
+  const Q8GemmConfig* relaxed = q8_gemm_relaxed_config();
+  o.set("int8Gemm", std::string(relaxed ? relaxed->name : q8_gemm_config().name));
   return o;
 }
 

@@ -29,3 +29,31 @@ inline v128_t edgeinfer_f32x4_from_small_i32x4(v128_t v) {
   return wasm_f32x4_sub(wasm_i32x4_add(v, wasm_i32x4_splat(0x4B400000)), wasm_f32x4_splat(12582912.0f));
 }
 #endif
+
+// edgeinfer_i32x4_dot_i8x16_u8x16_add(a, b, c): c + the dot products of 4 signed bytes of a with the 4
+// unsigned bytes of b in each 32-bit lane, exactly. The q8 GEMM kernels with KR = 4 use it.
+//  - wasm relaxed variant (EDGEINFER_RELAXED_SIMD): relaxed SIMD's i32x4.relaxed_dot_i8x16_i7x16_add_s,
+//    16 products in one instruction. The spec leaves bytes of b >= 128 implementation-defined; it is
+//    exact where the engine lowers it to AVX-VNNI's vpdpbusd (unsigned x signed, no saturation), and
+//    q8_gemm_relaxed_config() tests for that before any kernel uses it. LLVM 14 (Emscripten 3.1.6) has
+//    no intrinsic for it, so the code calls an import of the same signature, v128 (v128, v128, v128),
+//    and tools/relaxed_simd_patch.mjs replaces each call with the instruction after linking (the stack
+//    effect is the same; wasm/bindings/relaxed_placeholder.js provides the import that is never called).
+//  - native (SIMDe): the exact definition, for tests under sanitizers.
+#if defined(__wasm_simd128__) && defined(EDGEINFER_RELAXED_SIMD)
+#define EDGEINFER_Q8_RELAXED_DOT 1
+extern "C" v128_t edgeinfer_relaxed_dot_i8x16_i7x16_add_s(v128_t a, v128_t b, v128_t c)
+    __attribute__((import_module("env"), import_name("edgeinfer_relaxed_dot_i8x16_i7x16_add_s"), const));
+inline v128_t edgeinfer_i32x4_dot_i8x16_u8x16_add(v128_t a, v128_t b, v128_t c) {
+  return edgeinfer_relaxed_dot_i8x16_i7x16_add_s(a, b, c);
+}
+#elif defined(EDGEINFER_USE_SIMDE)
+#define EDGEINFER_Q8_RELAXED_DOT 1
+inline v128_t edgeinfer_i32x4_dot_i8x16_u8x16_add(v128_t a, v128_t b, v128_t c) {
+  const v128_t lo = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), wasm_u16x8_extend_low_u8x16(b));
+  const v128_t hi = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), wasm_u16x8_extend_high_u8x16(b));
+  return wasm_i32x4_add(c, wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7)));
+}
+#else
+#define EDGEINFER_Q8_RELAXED_DOT 0
+#endif

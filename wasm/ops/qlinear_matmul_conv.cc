@@ -73,7 +73,9 @@ bool per_tensor_constant(const KernelInit& init, int i) {
   return t && t->numel() == 1;
 }
 
-// B of shape [..., K, N] (or [K]: N = 1) as q8_gemm packed matrices, one per batch item of B's own.
+// B of shape [..., K, N] (or [K]: N = 1) as q8_gemm packed matrices, one per batch item of B's own,
+// in the int8 layout of the relaxed-dot kernels (KR = 4) when this engine has them and B - b_zp fits
+// int8, else in the int16 layout (KR = 2).
 class PackedB {
  public:
   static void dims(const Shape& s, int64_t* k, int64_t* n, int64_t* count) {
@@ -87,27 +89,39 @@ class PackedB {
     *n = s.back();
     for (size_t i = 0; i + 2 < s.size(); ++i) *count *= s[i];
   }
+  // Enough for either layout.
   static size_t bytes(const Shape& s) {
     int64_t k, n, count;
     dims(s, &k, &n, &count);
-    return q8_gemm_packed_size(static_cast<size_t>(k), static_cast<size_t>(n)) * static_cast<size_t>(count) *
+    return q8_gemm_packed_size(static_cast<size_t>(k), static_cast<size_t>(n), 2) * static_cast<size_t>(count) *
            sizeof(int16_t);
   }
   // Packs for activations (a_type, a_zp); colsum (count x N, may be null) receives the column sums.
-  static void pack(const Tensor& b, const Tensor* bzp, Q8Type a_type, int32_t a_zp, int16_t* out, int32_t* colsum,
-                   ThreadPool* pool) {
+  // Returns the layout's kr.
+  static size_t pack(const Tensor& b, const Tensor* bzp, Q8Type a_type, int32_t a_zp, int16_t* out, int32_t* colsum,
+                     ThreadPool* pool) {
     int64_t k, n, count;
     dims(b.shape(), &k, &n, &count);
-    const size_t per = q8_gemm_packed_size(static_cast<size_t>(k), static_cast<size_t>(n));
     const Q8Type bt = q8_type(b.dtype());
-    for (int64_t i = 0; i < count; ++i) {
-      const uint8_t* bi = static_cast<const uint8_t*>(b.raw()) + i * k * n;
-      q8_gemm_pack_b(static_cast<size_t>(k), static_cast<size_t>(n), bi, bt, static_cast<size_t>(n), 1, zp_bytes(bzp),
-                     zp_stride(bzp), nullptr, a_type, a_zp, out + static_cast<size_t>(i) * per, pool);
-      if (colsum)
-        q8_gemm_column_sums(static_cast<size_t>(k), static_cast<size_t>(n), bi, bt, static_cast<size_t>(n), 1,
+    auto pack_all = [&](size_t kr) {
+      const size_t per = q8_gemm_packed_size(static_cast<size_t>(k), static_cast<size_t>(n), kr);
+      for (int64_t i = 0; i < count; ++i) {
+        const uint8_t* bi = static_cast<const uint8_t*>(b.raw()) + i * k * n;
+        if (!q8_gemm_pack_b(kr, static_cast<size_t>(k), static_cast<size_t>(n), bi, bt, static_cast<size_t>(n), 1,
+                            zp_bytes(bzp), zp_stride(bzp), nullptr, a_type, a_zp, out + static_cast<size_t>(i) * per,
+                            pool))
+          return false;
+      }
+      return true;
+    };
+    const size_t kr = q8_gemm_relaxed_config() && pack_all(4) ? 4 : 2;
+    if (kr == 2) pack_all(2);
+    if (colsum)
+      for (int64_t i = 0; i < count; ++i)
+        q8_gemm_column_sums(static_cast<size_t>(k), static_cast<size_t>(n),
+                            static_cast<const uint8_t*>(b.raw()) + i * k * n, bt, static_cast<size_t>(n), 1,
                             zp_bytes(bzp), zp_stride(bzp), colsum + i * n);
-    }
+    return kr;
   }
 
   // At creation: B and its zero point (if any) are constants. a_type / a_zp: the best guess of the
@@ -120,36 +134,43 @@ class PackedB {
     if (bzp && bzp->numel() != 1 && bzp->numel() != n) return;
     data_.resize(bytes(b.shape()) / sizeof(int16_t));
     colsum_.resize(static_cast<size_t>(count * n));
-    pack(b, bzp, a_type, a_zp, data_.data(), colsum_.data(), nullptr);
+    kr_ = pack(b, bzp, a_type, a_zp, data_.data(), colsum_.data(), nullptr);
+    data_.resize(q8_gemm_packed_size(static_cast<size_t>(k), static_cast<size_t>(n), kr_) * static_cast<size_t>(count));
+    data_.shrink_to_fit();
     shape_ = b.shape();
     dtype_ = b.dtype();
-    zp_eff_ = a_type == Q8Type::kU8 ? a_zp - 128 : a_zp;
+    a_type_ = a_type;
+    a_zp_ = a_zp;
     ready_ = true;
   }
   bool ready() const { return ready_; }
   size_t owned_bytes() const { return data_.size() * sizeof(int16_t) + colsum_.size() * sizeof(int32_t); }
 
+  struct Packed {
+    const int16_t* data;
+    size_t kr;
+  };
   // The packed B for activations (a_type, a_zp), packed into `scratch` (bytes(B) of it) when not prepacked.
-  Result<const int16_t*> get(const Tensor& b, const Tensor* bzp, Q8Type a_type, int32_t a_zp, void* scratch,
-                             ThreadPool* pool) {
+  Result<Packed> get(const Tensor& b, const Tensor* bzp, Q8Type a_type, int32_t a_zp, void* scratch,
+                     ThreadPool* pool) {
     if (!ready_) {
       if (!scratch) return internal_error("scratch smaller than planned");
       int16_t* out = static_cast<int16_t*>(scratch);
-      pack(b, bzp, a_type, a_zp, out, nullptr, pool);
-      return static_cast<const int16_t*>(out);
+      const size_t kr = pack(b, bzp, a_type, a_zp, out, nullptr, pool);
+      return Packed{out, kr};
     }
     if (b.shape() != shape_ || b.dtype() != dtype_) return internal_error("B changed after prepacking");
-    const int32_t zp_eff = a_type == Q8Type::kU8 ? a_zp - 128 : a_zp;
-    if (zp_eff != zp_eff_) {
+    if (q8_gemm_a_zero_point(kr_, a_type, a_zp) != q8_gemm_a_zero_point(kr_, a_type_, a_zp_)) {
       int64_t k, n, count;
       dims(shape_, &k, &n, &count);
-      const size_t per = q8_gemm_packed_size(static_cast<size_t>(k), static_cast<size_t>(n));
+      const size_t per = q8_gemm_packed_size(static_cast<size_t>(k), static_cast<size_t>(n), kr_);
       for (int64_t i = 0; i < count; ++i)
-        q8_gemm_set_bias(static_cast<size_t>(k), static_cast<size_t>(n), nullptr, colsum_.data() + i * n, a_type,
+        q8_gemm_set_bias(kr_, static_cast<size_t>(k), static_cast<size_t>(n), nullptr, colsum_.data() + i * n, a_type,
                          a_zp, data_.data() + static_cast<size_t>(i) * per);
-      zp_eff_ = zp_eff;
     }
-    return static_cast<const int16_t*>(data_.data());
+    a_type_ = a_type;
+    a_zp_ = a_zp;
+    return Packed{data_.data(), kr_};
   }
 
  private:
@@ -158,23 +179,25 @@ class PackedB {
   DataType dtype_ = DataType::kUndefined;
   std::vector<int16_t> data_;
   std::vector<int32_t> colsum_;
-  int32_t zp_eff_ = 0;
+  size_t kr_ = 2;
+  Q8Type a_type_ = Q8Type::kU8;  // the activations the biases are packed for
+  int32_t a_zp_ = 0;
 };
 
 // C = A x B (numpy batches) through q8_gemm; packed: PackedB's layout for B's batch items.
-void q8_matmul(const MatMulShape& s, const void* a, Q8Type a_type, const int16_t* packed, void* c,
+void q8_matmul(const MatMulShape& s, const void* a, Q8Type a_type, const PackedB::Packed& packed, void* c,
                const Q8GemmOutput& out, ThreadPool* pool) {
-  const Q8GemmConfig& cfg = q8_gemm_config();
+  const Q8GemmConfig& cfg = q8_gemm_config_for_kr(packed.kr);
   if (!s.b_batched && s.a_batch == s.batch) {
     // A holds every batch item one after another: one GEMM over all their rows.
-    q8_gemm(cfg, s.batch_count * s.m, s.n, s.k, a, a_type, s.k, packed, c, s.n, out, pool);
+    q8_gemm(cfg, s.batch_count * s.m, s.n, s.k, a, a_type, s.k, packed.data, c, s.n, out, pool);
     return;
   }
-  const size_t per = q8_gemm_packed_size(static_cast<size_t>(s.k), static_cast<size_t>(s.n));
+  const size_t per = q8_gemm_packed_size(static_cast<size_t>(s.k), static_cast<size_t>(s.n), packed.kr);
   const size_t es = q8_type_size(out.type);
   for (int64_t ob = 0; ob < s.batch_count; ++ob)
     q8_gemm(cfg, s.m, s.n, s.k, static_cast<const uint8_t*>(a) + operand_batch(s.batch, s.a_batch, ob) * s.m * s.k,
-            a_type, s.k, packed + static_cast<size_t>(operand_batch(s.batch, s.b_batch, ob)) * per,
+            a_type, s.k, packed.data + static_cast<size_t>(operand_batch(s.batch, s.b_batch, ob)) * per,
             static_cast<uint8_t*>(c) + static_cast<size_t>(ob * s.m * s.n) * es, s.n, out, pool);
 }
 
@@ -251,7 +274,7 @@ class MatMulIntegerKernel final : public Kernel {
       ScratchCursor sc{static_cast<char*>(ctx.scratch()), ctx.scratch_bytes()};
       void* pk = pb_.ready() ? nullptr : sc.take(PackedB::bytes(ctx.input(1).shape()));
       const Q8Type at = q8_type(a.dtype());
-      EI_ASSIGN_OR_RETURN(const int16_t* packed, pb_.get(ctx.input(1), bzt, at, az.v[0], pk, &ctx.pool()));
+      EI_ASSIGN_OR_RETURN(const PackedB::Packed packed, pb_.get(ctx.input(1), bzt, at, az.v[0], pk, &ctx.pool()));
       q8_matmul(s, a.raw(), at, packed, ctx.output(0).raw(), Q8GemmOutput::int32(), &ctx.pool());
       return Status::ok();
     }
@@ -314,7 +337,7 @@ class QLinearMatMulKernel final : public Kernel {
       if (!scales) return internal_error("QLinearMatMul: scratch smaller than planned");
       for (int64_t j = 0; j < s.n; ++j) scales[j] = qa.s(0) * qb.s(j) / qy.s(0);
       const Q8Type at = q8_type(a.dtype());
-      EI_ASSIGN_OR_RETURN(const int16_t* packed, pb_.get(b, opt(5), at, qa.z(0), pk, &ctx.pool()));
+      EI_ASSIGN_OR_RETURN(const PackedB::Packed packed, pb_.get(b, opt(5), at, qa.z(0), pk, &ctx.pool()));
       q8_matmul(s, a.raw(), at, packed, y.raw(), Q8GemmOutput::quantized(q8_type(y.dtype()), scales, true, qy.z(0)),
                 &ctx.pool());
       return Status::ok();
@@ -420,7 +443,7 @@ class MatMulToFloatKernel final : public Kernel {
     }
     if (!scales) return internal_error("MatMulIntegerToFloat: scratch smaller than planned");
     for (int64_t j = 0; j < s.n; ++j) scales[j] = a_scale * qb.s(j);
-    EI_ASSIGN_OR_RETURN(const int16_t* packed, pb_.get(b, opt(b_zp()), at, a_zp, pk, &ctx.pool()));
+    EI_ASSIGN_OR_RETURN(const PackedB::Packed packed, pb_.get(b, opt(b_zp()), at, a_zp, pk, &ctx.pool()));
     const float* bias_d = ctx.has_input(bias()) ? ctx.input(bias()).data<float>() : nullptr;
     q8_matmul(s, a, at, packed, ctx.output(0).raw(), Q8GemmOutput::dequantized(scales, true, bias_d), &ctx.pool());
     return Status::ok();

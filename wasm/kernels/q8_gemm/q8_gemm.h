@@ -32,11 +32,20 @@
 // 8 int32 biases (zero-point corrections folded in), then ceil(K/2) groups of 16 int16:
 // [B'(k,n0) B'(k+1,n0) B'(k,n0+1) B'(k+1,n0+1) ... B'(k+1,n0+7)] (K padded with a zero row when odd).
 // Block size: 16 * (1 + ceil(K/2)) int16.
+//
+// KR = 4 (the 4x8c4 kernels on relaxed SIMD's i32x4.relaxed_dot_i8x16_i7x16_add_s, 16 products per
+// instruction): the same block structure with ceil(K/4) groups of 32 int8 B' = B - b_zp, four k per
+// column ([B'(k..k+3, n0)] ... [B'(k..k+3, n0+7)]), so B' must fit int8 (q8_gemm_pack_b says when it
+// does not: then the KR = 2 layout is used). A is packed as 4 bytes per row and k quad in the unsigned
+// domain (uint8 a, int8 a ^ 0x80 with its zero point + 128), the dot's second operand. The relaxed dot
+// is exact for any bytes only where the engine computes unsigned x signed without saturation (x86 with
+// AVX-VNNI); q8_gemm_relaxed_config() checks that at start-up and returns null elsewhere.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/simd.h"
 #include "runtime/thread_pool.h"
 
 namespace edgeinfer {
@@ -91,6 +100,7 @@ struct Q8GemmConfig {
   Q8GemmUKernel ukernel[4];
   int mr;
   int nr;
+  int kr;  // k per packed group: 2 (int16 layout) or 4 (int8 layout, relaxed dot)
   const char* name;
   const Q8GemmConfig* single_row = nullptr;  // used for 1-row tiles (M == 1: vector x matrix), if set
   Q8GemmUKernel get(Q8Type out_type) const { return ukernel[static_cast<int>(out_type)]; }
@@ -102,24 +112,40 @@ const Q8GemmConfig& q8_gemm_4x8c2__simd128();
 const Q8GemmConfig& q8_gemm_2x8c2__simd128();
 const Q8GemmConfig& q8_gemm_1x8c2__simd128();
 #endif
+#if EDGEINFER_Q8_RELAXED_DOT
+const Q8GemmConfig& q8_gemm_4x8c4__relaxedsimd();
+#endif
 
-// The variant the runtime uses in this build.
+// The KR = 2 variant the runtime uses in this build.
 const Q8GemmConfig& q8_gemm_config();
+// The KR = 4 variant when this build has one and the engine's relaxed dot is exact (checked once),
+// else null. q8_gemm_use_relaxed(false) turns it off (tests and benchmarks compare both).
+const Q8GemmConfig* q8_gemm_relaxed_config();
+void q8_gemm_use_relaxed(bool on);
+// The variant for B packed with kr.
+const Q8GemmConfig& q8_gemm_config_for_kr(size_t kr);
 
 constexpr size_t kQ8GemmNR = 8;
 
-// int16 elements of a packed B of K x N.
-inline size_t q8_gemm_packed_size(size_t k, size_t n) {
-  return (n + kQ8GemmNR - 1) / kQ8GemmNR * 16 * (1 + (k + 1) / 2);
+// int16 elements of a packed B of K x N (KR = 4 needs no more than KR = 2).
+inline size_t q8_gemm_packed_size(size_t k, size_t n, size_t kr) {
+  return (n + kQ8GemmNR - 1) / kQ8GemmNR * 16 * (1 + (k + kr - 1) / kr);
+}
+
+// The activations' zero point in the kernels' domain (KR = 2: signed, KR = 4: unsigned).
+inline int32_t q8_gemm_a_zero_point(size_t kr, Q8Type a_type, int32_t a_zp) {
+  if (kr == 4) return a_type == Q8Type::kU8 ? a_zp : a_zp + 128;
+  return a_type == Q8Type::kU8 ? a_zp - 128 : a_zp;
 }
 
 // Packs B (K x N, element (k, n) at b[k * b_k_stride + n * b_n_stride], b_type kU8 or kS8) into the
-// layout above. b_zp (same type as B, may be null: 0) is read at b_zp[n * b_zp_stride] (stride 0:
-// per tensor). bias (int32, may be null) has N entries. a_type / a_zp are the activations' type and
-// zero point, folded into the bias. Threads split the column blocks when pool != null.
-void q8_gemm_pack_b(size_t k, size_t n, const void* b, Q8Type b_type, size_t b_k_stride, size_t b_n_stride,
-                    const void* b_zp, size_t b_zp_stride, const int32_t* bias, Q8Type a_type, int32_t a_zp,
-                    int16_t* packed, ThreadPool* pool = nullptr);
+// layout above for kr. b_zp (same type as B, may be null: 0) is read at b_zp[n * b_zp_stride] (stride
+// 0: per tensor). bias (int32, may be null) has N entries. a_type / a_zp are the activations' type and
+// zero point, folded into the bias. Threads split the column blocks when pool != null. Returns false
+// (packed left partly written) when kr = 4 and some B - b_zp does not fit int8; kr = 2 always packs.
+bool q8_gemm_pack_b(size_t kr, size_t k, size_t n, const void* b, Q8Type b_type, size_t b_k_stride,
+                    size_t b_n_stride, const void* b_zp, size_t b_zp_stride, const int32_t* bias, Q8Type a_type,
+                    int32_t a_zp, int16_t* packed, ThreadPool* pool = nullptr);
 
 // colsum[n] = sum_k (B(k, n) - b_zp[n]) mod 2^32, arguments as for q8_gemm_pack_b: with it an
 // operator keeps one packed B for activations whose type or zero point is only known at run time.
@@ -128,7 +154,7 @@ void q8_gemm_column_sums(size_t k, size_t n, const void* b, Q8Type b_type, size_
 
 // Rewrites the biases of a packed B (K x N) for activations of a_type with zero point a_zp, exactly
 // as q8_gemm_pack_b would have written them: bias[n] (may be null: 0) - a_zp' * colsum[n].
-void q8_gemm_set_bias(size_t k, size_t n, const int32_t* bias, const int32_t* colsum, Q8Type a_type, int32_t a_zp,
+void q8_gemm_set_bias(size_t kr, size_t k, size_t n, const int32_t* bias, const int32_t* colsum, Q8Type a_type, int32_t a_zp,
                       int16_t* packed);
 
 // C (M x N, row stride ldc elements) from A (M x K, row stride lda bytes, a_type) and packed B, split
@@ -136,14 +162,16 @@ void q8_gemm_set_bias(size_t k, size_t n, const int32_t* bias, const int32_t* co
 void q8_gemm(const Q8GemmConfig& cfg, int64_t m, int64_t n, int64_t k, const void* a, Q8Type a_type, int64_t lda,
              const int16_t* packed_b, void* c, int64_t ldc, const Q8GemmOutput& out, ThreadPool* pool);
 
-// int16 elements of packed A for rows x k with MR = mr.
-inline size_t q8_gemm_packed_a_size(size_t rows, size_t k, size_t mr) {
-  return (rows + mr - 1) / mr * mr * ((k + 1) & ~size_t{1});
+// int16 elements of packed A for rows x k with MR = mr (each row holds 32 bits per group of kr).
+inline size_t q8_gemm_packed_a_size(size_t rows, size_t k, size_t mr, size_t kr) {
+  return (rows + mr - 1) / mr * mr * 2 * ((k + kr - 1) / kr);
 }
 
-// Packs rows x k of A (row stride lda bytes, a_type) into panels of mr rows, each [k/2][mr][2] int16 in
-// the kernels' signed domain (uint8: a - 128, int8: a); padding rows and the odd column are zero.
-void q8_gemm_pack_a(size_t rows, size_t k, const void* a, Q8Type a_type, size_t lda, size_t mr, int16_t* dst);
+// Packs rows x k of A (row stride lda bytes, a_type) into panels of mr rows. kr = 2: [k/2][mr][2] int16
+// in the signed domain (uint8: a - 128, int8: a); kr = 4: [k/4][mr][4] bytes in the unsigned domain
+// (uint8: a, int8: a ^ 0x80). Padding rows and columns are zero.
+void q8_gemm_pack_a(size_t kr, size_t rows, size_t k, const void* a, Q8Type a_type, size_t lda, size_t mr,
+                    int16_t* dst);
 
 // Serial over the tile [m0, m0+mc) x [n0, n0+nc); n0 a multiple of NR.
 void q8_gemm_tile(const Q8GemmConfig& cfg, int64_t m0, int64_t mc, int64_t n0, int64_t nc, int64_t k, const void* a,

@@ -40,7 +40,7 @@ void q8_gemm_scalar(size_t mr, size_t nc, size_t kc, const int16_t* a, const int
 const Q8GemmConfig& q8_gemm_4x8c2__scalar() {
   static const Q8GemmConfig cfg{{q8_gemm_scalar<4, Q8Type::kU8>, q8_gemm_scalar<4, Q8Type::kS8>,
                                  q8_gemm_scalar<4, Q8Type::kI32>, q8_gemm_scalar<4, Q8Type::kF32>},
-                                4, 8, "4x8c2__scalar"};
+                                4, 8, 2, "4x8c2__scalar"};
   return cfg;
 }
 

@@ -28,13 +28,14 @@ const float kScale = 1e-4f;
 void q8_ukernel_peak(benchmark::State& state, const Q8GemmConfig* cfg, Q8Type out_type) {
   const size_t kc = 256, nc = 32;
   std::vector<uint8_t> a = rnd8(cfg->mr * kc), b = rnd8(kc * nc), c(cfg->mr * nc * 4);
-  std::vector<int16_t> packed(q8_gemm_packed_size(kc, nc));
-  q8_gemm_pack_b(kc, nc, b.data(), Q8Type::kS8, nc, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
+  const size_t kr = static_cast<size_t>(cfg->kr);
+  std::vector<int16_t> packed(q8_gemm_packed_size(kc, nc, kr));
+  q8_gemm_pack_b(kr, kc, nc, b.data(), Q8Type::kS8, nc, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
   const Q8GemmOutput out = out_type == Q8Type::kI32 ? Q8GemmOutput::int32()
                                                     : Q8GemmOutput::quantized(Q8Type::kU8, &kScale, false, 128);
   const Q8GemmUKernel uk = cfg->get(out_type);
-  std::vector<int16_t> a16(q8_gemm_packed_a_size(cfg->mr, kc, cfg->mr));
-  q8_gemm_pack_a(cfg->mr, kc, a.data(), Q8Type::kU8, kc, cfg->mr, a16.data());
+  std::vector<int16_t> a16(q8_gemm_packed_a_size(cfg->mr, kc, cfg->mr, kr));
+  q8_gemm_pack_a(kr, cfg->mr, kc, a.data(), Q8Type::kU8, kc, cfg->mr, a16.data());
   for (auto _ : state) {
     uk(cfg->mr, nc, kc, a16.data(), packed.data(), c.data(), nc, 0, out);
     benchmark::DoNotOptimize(c.data());
@@ -46,8 +47,9 @@ void q8_ukernel_peak(benchmark::State& state, const Q8GemmConfig* cfg, Q8Type ou
 void q8_gemm_bench(benchmark::State& state, const Q8GemmConfig* cfg) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   std::vector<uint8_t> a = rnd8(m * k), b = rnd8(k * n), c(m * n);
-  std::vector<int16_t> packed(q8_gemm_packed_size(k, n));
-  q8_gemm_pack_b(k, n, b.data(), Q8Type::kS8, n, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
+  const size_t kr = static_cast<size_t>(cfg->kr);
+  std::vector<int16_t> packed(q8_gemm_packed_size(k, n, kr));
+  q8_gemm_pack_b(kr, k, n, b.data(), Q8Type::kS8, n, 1, nullptr, 0, nullptr, Q8Type::kU8, 128, packed.data());
   const Q8GemmOutput out = Q8GemmOutput::quantized(Q8Type::kU8, &kScale, false, 128);
   ThreadPool pool(static_cast<int>(state.range(3)));
   for (auto _ : state) {
@@ -100,6 +102,9 @@ BENCHMARK_CAPTURE(q8_ukernel_peak, 1x8c2__simd128_u8, &q8_gemm_1x8c2__simd128(),
 BENCHMARK_CAPTURE(q8_ukernel_peak, 2x8c2__simd128_u8, &q8_gemm_2x8c2__simd128(), Q8Type::kU8);
 BENCHMARK_CAPTURE(q8_ukernel_peak, 4x8c2__simd128_u8, &q8_gemm_4x8c2__simd128(), Q8Type::kU8);
 BENCHMARK_CAPTURE(q8_ukernel_peak, 4x8c2__simd128_i32, &q8_gemm_4x8c2__simd128(), Q8Type::kI32);
+#endif
+#if EDGEINFER_Q8_RELAXED_DOT
+BENCHMARK_CAPTURE(q8_ukernel_peak, 4x8c4__relaxedsimd_u8, &q8_gemm_4x8c4__relaxedsimd(), Q8Type::kU8);
 #endif
 BENCHMARK_CAPTURE(q8_gemm_bench, default, &q8_gemm_config())->Apply(shapes);
 BENCHMARK(f32_gemm_same_shape)->Apply(shapes);

@@ -1,7 +1,10 @@
-// The body shared by the simd128 quantized GEMM microkernels: MR rows x 8 columns, K in pairs (c2).
-// Per pair of k: each row's two widened int16 activations (packed A: [k pair][MR rows][2]) are splat
-// from memory as one 32-bit lane (v128.load32_splat), and i32x4.dot_i16x8_s against the packed int16
-// weights [B(k,n) B(k+1,n)] of 4 columns adds two products per lane (pmaddwd on x86 engines).
+// The body shared by the simd128 quantized GEMM microkernels: MR rows x 8 columns, K in groups of KR.
+// KR = 2 (c2): per pair of k, each row's two widened int16 activations (packed A: [k pair][MR rows][2])
+// are splat from memory as one 32-bit lane (v128.load32_splat), and i32x4.dot_i16x8_s against the
+// packed int16 weights [B(k,n) B(k+1,n)] of 4 columns adds two products per lane (pmaddwd on x86).
+// KR = 4 (c4, relaxed SIMD): per quad of k, each row's four activation bytes are splat the same way and
+// the relaxed dot against the int8 weights [B(k..k+3,n)] of 4 columns adds four products per lane.
+// Either way one step reads 32 bits of A per row and 32 bytes of packed B.
 // MR * 2 accumulators + a splat + 2 weight vectors must fit the 16 registers of x86 engines.
 #pragma once
 
@@ -14,18 +17,25 @@
 namespace edgeinfer {
 namespace q8_gemm_detail {
 
-template <int MR>
+template <int MR, int KR>
 inline void step(v128_t (&acc)[MR][2], const int16_t* ak, const int16_t* wk) {
   const v128_t b0 = wasm_v128_load(wk);
   const v128_t b1 = wasm_v128_load(wk + 8);
   for (int i = 0; i < MR; ++i) {
     const v128_t va = wasm_v128_load32_splat(ak + 2 * i);
+#if EDGEINFER_Q8_RELAXED_DOT
+    if (KR == 4) {
+      acc[i][0] = edgeinfer_i32x4_dot_i8x16_u8x16_add(b0, va, acc[i][0]);
+      acc[i][1] = edgeinfer_i32x4_dot_i8x16_u8x16_add(b1, va, acc[i][1]);
+      continue;
+    }
+#endif
     acc[i][0] = wasm_i32x4_add(acc[i][0], wasm_i32x4_dot_i16x8(va, b0));
     acc[i][1] = wasm_i32x4_add(acc[i][1], wasm_i32x4_dot_i16x8(va, b1));
   }
 }
 
-template <int MR, Q8Type kOut>
+template <int MR, int KR, Q8Type kOut>
 void q8_gemm_simd128(size_t mr, size_t nc, size_t kc, const int16_t* a, const int16_t* w, void* c, size_t cm_stride,
                      size_t n0, const Q8GemmOutput& out) {
   constexpr size_t NR = kQ8GemmNR;
@@ -38,7 +48,7 @@ void q8_gemm_simd128(size_t mr, size_t nc, size_t kc, const int16_t* a, const in
     const bool valid = static_cast<size_t>(i) < mr;
     cp[i] = valid ? cp[i - 1] + cm_stride * ES : cp[i - 1];
   }
-  const size_t kp = (kc + 1) / 2;
+  const size_t kp = (kc + KR - 1) / KR;
   const v128_t vzp = wasm_f32x4_splat(static_cast<float>(out.zero_point));
   const v128_t vqmin = wasm_f32x4_splat(static_cast<float>(out.qmin));
   const v128_t vqmax = wasm_f32x4_splat(static_cast<float>(out.qmax));
@@ -54,7 +64,7 @@ void q8_gemm_simd128(size_t mr, size_t nc, size_t kc, const int16_t* a, const in
     const int16_t* wk = w + 16;
     const int16_t* ak = a;
     for (size_t p = 0; p < kp; ++p) {
-      step<MR>(acc, ak, wk);
+      step<MR, KR>(acc, ak, wk);
       ak += 2 * MR;
       wk += 16;
     }
@@ -133,11 +143,11 @@ void q8_gemm_simd128(size_t mr, size_t nc, size_t kc, const int16_t* a, const in
   }
 }
 
-template <int MR>
+template <int MR, int KR = 2>
 const Q8GemmConfig& q8_gemm_config_for(const char* name) {
-  static const Q8GemmConfig cfg{{q8_gemm_simd128<MR, Q8Type::kU8>, q8_gemm_simd128<MR, Q8Type::kS8>,
-                                 q8_gemm_simd128<MR, Q8Type::kI32>, q8_gemm_simd128<MR, Q8Type::kF32>},
-                                MR, 8, name};
+  static const Q8GemmConfig cfg{{q8_gemm_simd128<MR, KR, Q8Type::kU8>, q8_gemm_simd128<MR, KR, Q8Type::kS8>,
+                                 q8_gemm_simd128<MR, KR, Q8Type::kI32>, q8_gemm_simd128<MR, KR, Q8Type::kF32>},
+                                MR, 8, KR, name};
   return cfg;
 }
 

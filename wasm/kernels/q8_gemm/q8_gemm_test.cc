@@ -1,6 +1,7 @@
 // Every quantized GEMM microkernel against the definition (q8_gemm_reference), through packing and the
 // tiling driver: bit-exact for the integer outputs, every input/output type combination, zero points
 // at their extremes, per-tensor and per-column scales and weight zero points, saturation.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -20,7 +21,22 @@ std::vector<Q8GemmConfig> all_variants() {
   v.push_back(q8_gemm_2x8c2__simd128());
   v.push_back(q8_gemm_1x8c2__simd128());
 #endif
+#if EDGEINFER_Q8_RELAXED_DOT
+  v.push_back(q8_gemm_4x8c4__relaxedsimd());
+#endif
   return v;
+}
+
+// The KR = 4 layout holds B - b_zp in int8: clamps B (k x n, row stride n) into that range per column.
+void fit_int8(std::vector<uint8_t>& b, int64_t k, int64_t n, Q8Type bt, const uint8_t* bzp, size_t zs) {
+  for (int64_t j = 0; j < n; ++j) {
+    const int32_t z = bzp ? (bt == Q8Type::kU8 ? bzp[j * zs] : static_cast<int8_t>(bzp[j * zs])) : 0;
+    for (int64_t p = 0; p < k; ++p) {
+      uint8_t& x = b[static_cast<size_t>(p * n + j)];
+      const int32_t v = bt == Q8Type::kU8 ? x : static_cast<int8_t>(x);
+      x = static_cast<uint8_t>(std::min(std::max(v, z - 128), z + 127));
+    }
+  }
 }
 
 std::vector<uint8_t> random_bytes(size_t n, uint32_t seed) {
@@ -86,16 +102,17 @@ void check(const Q8GemmConfig& cfg, const Case& cs) {
 
   const void* bzp_ptr = cs.b_zp_mode ? bzp.data() : nullptr;
   const size_t bzp_stride = cs.b_zp_mode == 2 ? 1 : 0;
-  std::vector<int16_t> packed(q8_gemm_packed_size(k, n), -7);
+  if (cfg.kr == 4) fit_int8(b, k, n, cs.b_type, cs.b_zp_mode ? bzp.data() : nullptr, bzp_stride);
+  std::vector<int16_t> packed(q8_gemm_packed_size(k, n, cfg.kr), -7);
   if (cs.transposed_b) {
     std::vector<uint8_t> bt(static_cast<size_t>(k * n));
     for (int64_t p = 0; p < k; ++p)
       for (int64_t j = 0; j < n; ++j) bt[j * k + p] = b[p * n + j];
-    q8_gemm_pack_b(k, n, bt.data(), cs.b_type, 1, k, bzp_ptr, bzp_stride, cs.bias ? bias.data() : nullptr, cs.a_type,
-                   cs.a_zp, packed.data());
+    ASSERT_TRUE(q8_gemm_pack_b(cfg.kr, k, n, bt.data(), cs.b_type, 1, k, bzp_ptr, bzp_stride,
+                               cs.bias ? bias.data() : nullptr, cs.a_type, cs.a_zp, packed.data()));
   } else {
-    q8_gemm_pack_b(k, n, b.data(), cs.b_type, n, 1, bzp_ptr, bzp_stride, cs.bias ? bias.data() : nullptr, cs.a_type,
-                   cs.a_zp, packed.data());
+    ASSERT_TRUE(q8_gemm_pack_b(cfg.kr, k, n, b.data(), cs.b_type, n, 1, bzp_ptr, bzp_stride,
+                               cs.bias ? bias.data() : nullptr, cs.a_type, cs.a_zp, packed.data()));
   }
   const size_t es = q8_type_size(cs.out_type);
   std::vector<uint8_t> expect(static_cast<size_t>(m * ldc) * es, 0xAB), got(static_cast<size_t>(m * ldc) * es, 0xAB);
@@ -215,8 +232,8 @@ TEST(Q8Gemm, RoundsHalfToEven) {
     const int64_t n = 5, k = 1;
     const int8_t a[1] = {1};
     const int8_t b[5] = {1, 3, 5, -1, -3};
-    std::vector<int16_t> packed(q8_gemm_packed_size(k, n));
-    q8_gemm_pack_b(k, n, b, Q8Type::kS8, n, 1, nullptr, 0, nullptr, Q8Type::kS8, 0, packed.data());
+    std::vector<int16_t> packed(q8_gemm_packed_size(k, n, cfg.kr));
+    ASSERT_TRUE(q8_gemm_pack_b(cfg.kr, k, n, b, Q8Type::kS8, n, 1, nullptr, 0, nullptr, Q8Type::kS8, 0, packed.data()));
     const float scale = 0.5f;
     int8_t c[5];
     q8_gemm(cfg, 1, n, k, a, Q8Type::kS8, k, packed.data(), c, n, Q8GemmOutput::quantized(Q8Type::kS8, &scale, false, 10),
@@ -232,13 +249,15 @@ TEST(Q8Gemm, RoundsHalfToEven) {
 TEST(Q8Gemm, SetBiasRepacksForAnotherActivationZeroPoint) {
   // Packing for one activation type / zero point, then q8_gemm_set_bias for another, must give the
   // bytes packing for the second would have given.
+  for (size_t kr : {2, 4})
   for (int64_t n : {1, 7, 8, 19})
     for (int64_t k : {1, 6, 33})
       for (Q8Type bt : {Q8Type::kU8, Q8Type::kS8})
         for (int bzm = 0; bzm < 3; ++bzm) {
-          SCOPED_TRACE(::testing::Message() << "n=" << n << " k=" << k << " bzm=" << bzm);
+          SCOPED_TRACE(::testing::Message() << "kr=" << kr << " n=" << n << " k=" << k << " bzm=" << bzm);
           std::vector<uint8_t> b = random_bytes(static_cast<size_t>(k * n), static_cast<uint32_t>(n * 100 + k));
           std::vector<uint8_t> bzp = random_bytes(static_cast<size_t>(n), static_cast<uint32_t>(k + 5));
+          if (kr == 4) fit_int8(b, k, n, bt, bzm ? bzp.data() : nullptr, bzm == 2 ? 1 : 0);
           std::vector<int32_t> bias(static_cast<size_t>(n));
           for (int64_t j = 0; j < n; ++j) bias[j] = static_cast<int32_t>(j * 7919 - 40000);
           const void* zp = bzm ? bzp.data() : nullptr;
@@ -247,14 +266,47 @@ TEST(Q8Gemm, SetBiasRepacksForAnotherActivationZeroPoint) {
           q8_gemm_column_sums(k, n, b.data(), bt, n, 1, zp, zs, colsum.data());
           for (Q8Type at : {Q8Type::kU8, Q8Type::kS8})
             for (int32_t azp : {0, 37, at == Q8Type::kU8 ? 255 : -128}) {
-              std::vector<int16_t> want(q8_gemm_packed_size(k, n)), got(want.size());
-              q8_gemm_pack_b(k, n, b.data(), bt, n, 1, zp, zs, bias.data(), at, azp, want.data());
-              q8_gemm_pack_b(k, n, b.data(), bt, n, 1, zp, zs, bias.data(), Q8Type::kS8, 3, got.data());
-              q8_gemm_set_bias(k, n, bias.data(), colsum.data(), at, azp, got.data());
+              std::vector<int16_t> want(q8_gemm_packed_size(k, n, kr)), got(want.size());
+              ASSERT_TRUE(q8_gemm_pack_b(kr, k, n, b.data(), bt, n, 1, zp, zs, bias.data(), at, azp, want.data()));
+              ASSERT_TRUE(q8_gemm_pack_b(kr, k, n, b.data(), bt, n, 1, zp, zs, bias.data(), Q8Type::kS8, 3, got.data()));
+              q8_gemm_set_bias(kr, k, n, bias.data(), colsum.data(), at, azp, got.data());
               EXPECT_EQ(want, got);
             }
         }
 }
+
+TEST(Q8Gemm, Int8LayoutRefusesWeightsOutsideInt8) {
+  // uint8 B with zero point 0: 200 - 0 does not fit int8, so KR = 4 refuses and KR = 2 packs.
+  const int64_t k = 5, n = 3;
+  std::vector<uint8_t> b(static_cast<size_t>(k * n), 100);
+  std::vector<int16_t> packed(q8_gemm_packed_size(k, n, 2));
+  EXPECT_TRUE(q8_gemm_pack_b(4, k, n, b.data(), Q8Type::kU8, n, 1, nullptr, 0, nullptr, Q8Type::kU8, 0, packed.data()));
+  b[7] = 200;
+  EXPECT_FALSE(q8_gemm_pack_b(4, k, n, b.data(), Q8Type::kU8, n, 1, nullptr, 0, nullptr, Q8Type::kU8, 0, packed.data()));
+  EXPECT_TRUE(q8_gemm_pack_b(2, k, n, b.data(), Q8Type::kU8, n, 1, nullptr, 0, nullptr, Q8Type::kU8, 0, packed.data()));
+  const uint8_t zp = 128;  // 200 - 128 fits
+  EXPECT_TRUE(q8_gemm_pack_b(4, k, n, b.data(), Q8Type::kU8, n, 1, &zp, 0, nullptr, Q8Type::kU8, 0, packed.data()));
+}
+
+#if EDGEINFER_Q8_RELAXED_DOT
+TEST(Q8Gemm, RelaxedDotProbeMatchesThisBuild) {
+  // Natively the dot is the exact emulation, so the KR = 4 variant must be offered (unless turned off);
+  // in wasm it is offered exactly when the engine's instruction is exact.
+  q8_gemm_use_relaxed(true);
+  const Q8GemmConfig* cfg = q8_gemm_relaxed_config();
+#if defined(EDGEINFER_USE_SIMDE)
+  ASSERT_NE(cfg, nullptr);
+#endif
+  if (cfg) {
+    EXPECT_EQ(cfg->kr, 4);
+  }
+  q8_gemm_use_relaxed(false);
+  EXPECT_EQ(q8_gemm_relaxed_config(), nullptr);
+#if defined(__wasm_simd128__)
+  q8_gemm_use_relaxed(true);
+#endif
+}
+#endif
 
 }  // namespace
 }  // namespace edgeinfer
