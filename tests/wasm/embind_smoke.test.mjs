@@ -172,6 +172,8 @@ for (const variant of VARIANTS) {
       assert.equal(info.simd, variant !== 'baseline');
       assert.equal(info.threads, variant === 'simd-threads');
       assert.ok(info.maxThreads >= 1);
+      // No relaxed-SIMD kernels in these variants: the SIMD128 int8 GEMM, or the scalar one in baseline.
+      assert.equal(info.int8Gemm, variant === 'baseline' ? '4x8c2__scalar' : '4x8c2__simd128');
     });
 
     test('hand-built model: metadata and outputs match onnxruntime-node', async () => {
@@ -413,7 +415,7 @@ describe('wasm-simd-threads with pthreadPoolSize 0', {
           factory(opts),
           new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('module did not start within 20 s')), 20000); }),
         ]).finally(() => clearTimeout(timer));
-        assert.deepEqual(mod.buildInfo(), { simd: true, threads: true, maxThreads: 1 });
+        assert.deepEqual(mod.buildInfo(), { simd: true, threads: true, maxThreads: 1, int8Gemm: '4x8c2__simd128' });
         assert.equal(mod.PThread.unusedWorkers.length, 0);
         const s = mod.Session.create(TINY, { threads: 4 });
         assert.ok(!isError(s), isError(s) ? `${s.code}: ${s.message}` : '');

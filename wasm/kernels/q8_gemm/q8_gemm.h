@@ -114,6 +114,9 @@ const Q8GemmConfig& q8_gemm_1x8c2__simd128();
 #endif
 #if EDGEINFER_Q8_RELAXED_DOT
 const Q8GemmConfig& q8_gemm_4x8c4__relaxedsimd();
+// Whether this engine's relaxed dot is exact for all bytes (what the 4x8c4 kernels need); computed on
+// each call (q8_gemm_relaxed_config() keeps the answer).
+bool q8_relaxed_dot_is_exact();
 #endif
 
 // The KR = 2 variant the runtime uses in this build.

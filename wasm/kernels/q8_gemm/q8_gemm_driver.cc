@@ -16,10 +16,6 @@ const Q8GemmConfig& q8_gemm_config() {
 #endif
 }
 
-#if EDGEINFER_Q8_RELAXED_DOT
-bool q8_relaxed_dot_is_exact();  // q8_gemm_4x8c4__relaxedsimd.cc
-#endif
-
 namespace {
 // The relaxed kernels serve the wasm relaxed variant only: natively they run an emulation (for tests),
 // slower than the KR = 2 kernels.
