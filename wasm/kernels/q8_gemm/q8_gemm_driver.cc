@@ -45,6 +45,20 @@ const Q8GemmConfig& q8_gemm_config_for_kr(size_t kr) {
 
 namespace {
 
+#if EDGEINFER_SIMD128
+// Rows v[0..3] of 4 32-bit lanes each, stored column by column: lane j of every row, for j = 0..3
+// (64 bytes at dst). Packs 4 rows of A into [group][4 rows][32 bits].
+inline void store_transposed_4x4_u32(const v128_t (&v)[4], void* dst) {
+  const v128_t t0 = wasm_i32x4_shuffle(v[0], v[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(v[2], v[3], 0, 4, 1, 5);
+  const v128_t t2 = wasm_i32x4_shuffle(v[0], v[1], 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(v[2], v[3], 2, 6, 3, 7);
+  uint8_t* o = static_cast<uint8_t*>(dst);
+  wasm_v128_store(o, wasm_i64x2_shuffle(t0, t1, 0, 2));
+  wasm_v128_store(o + 16, wasm_i64x2_shuffle(t0, t1, 1, 3));
+  wasm_v128_store(o + 32, wasm_i64x2_shuffle(t2, t3, 0, 2));
+  wasm_v128_store(o + 48, wasm_i64x2_shuffle(t2, t3, 1, 3));
+}
+#endif
+
 // KR = 4: [k/4][mr][4] bytes, unsigned domain.
 void pack_a_c4(size_t rows, size_t k, const uint8_t* src, Q8Type a_type, size_t lda, size_t mr, uint8_t* dst) {
   const size_t kq = (k + 3) / 4;
@@ -59,13 +73,7 @@ void pack_a_c4(size_t rows, size_t k, const uint8_t* src, Q8Type a_type, size_t 
       for (; 4 * q + 16 <= k; q += 4) {
         v128_t v[4];
         for (int i = 0; i < 4; ++i) v[i] = wasm_v128_xor(wasm_v128_load(src + (r0 + i) * lda + 4 * q), vflip);
-        const v128_t t0 = wasm_i32x4_shuffle(v[0], v[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(v[2], v[3], 0, 4, 1, 5);
-        const v128_t t2 = wasm_i32x4_shuffle(v[0], v[1], 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(v[2], v[3], 2, 6, 3, 7);
-        uint8_t* o = panel + q * 16;
-        wasm_v128_store(o, wasm_i64x2_shuffle(t0, t1, 0, 2));
-        wasm_v128_store(o + 16, wasm_i64x2_shuffle(t0, t1, 1, 3));
-        wasm_v128_store(o + 32, wasm_i64x2_shuffle(t2, t3, 0, 2));
-        wasm_v128_store(o + 48, wasm_i64x2_shuffle(t2, t3, 1, 3));
+        store_transposed_4x4_u32(v, panel + q * 16);
       }
     }
 #endif
@@ -107,13 +115,7 @@ void q8_gemm_pack_a(size_t kr, size_t rows, size_t k, const void* a, Q8Type a_ty
           const uint8_t* s8 = src + (r0 + i) * lda + 2 * p;
           v[i] = u8 ? wasm_i16x8_sub(wasm_u16x8_load8x8(s8), bias) : wasm_i16x8_load8x8(s8);
         }
-        const v128_t t0 = wasm_i32x4_shuffle(v[0], v[1], 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(v[2], v[3], 0, 4, 1, 5);
-        const v128_t t2 = wasm_i32x4_shuffle(v[0], v[1], 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(v[2], v[3], 2, 6, 3, 7);
-        int16_t* o = panel + p * 8;
-        wasm_v128_store(o, wasm_i64x2_shuffle(t0, t1, 0, 2));
-        wasm_v128_store(o + 8, wasm_i64x2_shuffle(t0, t1, 1, 3));
-        wasm_v128_store(o + 16, wasm_i64x2_shuffle(t2, t3, 0, 2));
-        wasm_v128_store(o + 24, wasm_i64x2_shuffle(t2, t3, 1, 3));
+        store_transposed_4x4_u32(v, panel + p * 8);
       }
     }
 #endif
