@@ -139,8 +139,7 @@ class PackedB {
     data_.shrink_to_fit();
     shape_ = b.shape();
     dtype_ = b.dtype();
-    a_type_ = a_type;
-    a_zp_ = a_zp;
+    zp_eff_ = q8_gemm_a_zero_point(kr_, a_type, a_zp);
     ready_ = true;
   }
   bool ready() const { return ready_; }
@@ -160,16 +159,16 @@ class PackedB {
       return Packed{out, kr};
     }
     if (b.shape() != shape_ || b.dtype() != dtype_) return internal_error("B changed after prepacking");
-    if (q8_gemm_a_zero_point(kr_, a_type, a_zp) != q8_gemm_a_zero_point(kr_, a_type_, a_zp_)) {
+    const int32_t zp_eff = q8_gemm_a_zero_point(kr_, a_type, a_zp);
+    if (zp_eff != zp_eff_) {
       int64_t k, n, count;
       dims(shape_, &k, &n, &count);
       const size_t per = q8_gemm_packed_size(static_cast<size_t>(k), static_cast<size_t>(n), kr_);
       for (int64_t i = 0; i < count; ++i)
         q8_gemm_set_bias(kr_, static_cast<size_t>(k), static_cast<size_t>(n), nullptr, colsum_.data() + i * n, a_type,
                          a_zp, data_.data() + static_cast<size_t>(i) * per);
+      zp_eff_ = zp_eff;
     }
-    a_type_ = a_type;
-    a_zp_ = a_zp;
     return Packed{data_.data(), kr_};
   }
 
@@ -180,8 +179,7 @@ class PackedB {
   std::vector<int16_t> data_;
   std::vector<int32_t> colsum_;
   size_t kr_ = 2;
-  Q8Type a_type_ = Q8Type::kU8;  // the activations the biases are packed for
-  int32_t a_zp_ = 0;
+  int32_t zp_eff_ = 0;  // the activations' zero point the biases are packed for, in the kernels' domain
 };
 
 // C = A x B (numpy batches) through q8_gemm; packed: PackedB's layout for B's batch items.
